@@ -1,0 +1,48 @@
+# Tutorium: `make run` serves the API, `make test` runs the whole suite.
+# Both install exactly the versions pinned in the lock files into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
+EMULATOR_PORT ?= 8787
+
+.PHONY: run test lint format lock bench clean
+
+$(VENV)/.runtime-installed: requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.lock
+	touch $@ $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed
+	API_HOST=$(API_HOST) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT) \
+		$(BIN)/python -m devtools.run_dev
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m devtools.testdb
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin after changing dependencies in pyproject.toml.
+lock: $(VENV)/.dev-installed
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --extra dev \
+		-c requirements.lock -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

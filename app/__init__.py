@@ -1,0 +1,1 @@
+"""Tutorium: a backend for live online tutoring on Daily.co."""

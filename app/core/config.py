@@ -1,0 +1,91 @@
+"""Settings, read once from the environment and `.env`.
+
+The environment variable names are a contract with deployments and other
+issues: rename nothing without a migration note in the README.
+"""
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'tutorium.db'}"
+DEFAULT_SECRET_KEY = "change-me-dev-secret-key-not-for-production"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureSettingsError(RuntimeError):
+    """Raised at start-up; its message names the problem, never a value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=REPO_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    environment: Environment = Environment.DEV
+    database_url: str = DEFAULT_SQLITE_URL
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    daily_api_key: SecretStr | None = None
+    daily_api_url: str = "https://api.daily.co/v1"
+    daily_room_prefix: str = Field(default="tutorium", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    daily_token_mode: Literal["self_signed", "api"] = "self_signed"  # noqa: S105
+    daily_max_attempts: int = Field(default=3, ge=1, le=10)
+    daily_retry_budget_seconds: float = Field(default=8.0, gt=0, le=120)
+    daily_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    daily_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    daily_webhook_secret: SecretStr | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated string as well as a JSON list, as deployments write both."""
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.startswith("["):
+                import json
+
+                return json.loads(stripped)
+            return [origin.strip() for origin in stripped.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> "Settings":
+        if self.environment is Environment.PRODUCTION:
+            key = self.secret_key.get_secret_value()
+            if key == DEFAULT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+                raise InsecureSettingsError(
+                    "SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_KEY_LENGTH} characters when ENVIRONMENT=production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,57 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from app.models.user import UserRole
+from app.schemas.common import RequestModel, bounded_text
+
+FullName = bounded_text(1, 200)
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_lower)]
+
+
+def _strong_enough(password: str) -> str:
+    if "\x00" in password:
+        raise ValueError("must not contain NUL characters")
+    if password.strip() == "" or len(set(password)) < 4:
+        raise ValueError("is too weak: use a longer mix of characters")
+    return password
+
+
+class UserCreate(RequestModel):
+    email: Email
+    password: Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_strong_enough)]
+    full_name: FullName  # type: ignore[valid-type]
+    role: UserRole
+
+    model_config = RequestModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "correct horse battery",
+                    "full_name": "Ada Lovelace",
+                    "role": "teacher",
+                }
+            ]
+        }
+    }
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: UserRole
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime

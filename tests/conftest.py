@@ -1,0 +1,184 @@
+"""Shared fixtures: real PostgreSQL, one rolled-back transaction per test, small builders.
+
+Tests that need real concurrency use `committing_app` (the real engine) and
+TRUNCATE afterwards; everything else runs inside an outer transaction that is
+rolled back, so tests never see each other's rows.
+"""
+
+import base64
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+from app.core.security import create_access_token, hash_password
+from app.db.base import Base
+from app.main import create_app
+from app.models.user import User, UserRole
+from devtools.testdb import DEFAULT_TEST_DATABASE_URL
+
+TEST_DAILY_API_URL = "https://api.daily.test/v1"
+TEST_WEBHOOK_SECRET = base64.b64encode(b"tutorium-test-webhook-secret-0123").decode()
+TEST_PASSWORD = "correct horse battery"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": os.environ.get("TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL,
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "daily_api_key": "test-daily-api-key",
+        "daily_api_url": TEST_DAILY_API_URL,
+        "daily_webhook_secret": TEST_WEBHOOK_SECRET,
+        "daily_max_attempts": 3,
+        "daily_retry_budget_seconds": 2.0,
+        "cors_origins": ["https://teacher.example.com"],
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_connection(engine: Engine) -> Iterator[Connection]:
+    connection = engine.connect()
+    outer = connection.begin()
+    yield connection
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session_factory(db_connection: Connection) -> sessionmaker[Session]:
+    # Each request's commit only releases a SAVEPOINT inside the outer transaction.
+    return sessionmaker(
+        bind=db_connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
+    application = create_app(settings)
+    application.state.session_factory = session_factory
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(TEST_PASSWORD)
+
+
+@dataclass
+class Account:
+    user: User
+    token: str
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.user.id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+AccountFactory = Callable[..., Account]
+
+
+def _account_builder(
+    db: Session, settings: Settings, password_hash: str, *, commit: bool
+) -> AccountFactory:
+    def build(role: UserRole | str = UserRole.STUDENT, **fields: Any) -> Account:
+        role = UserRole(role)
+        suffix = uuid.uuid4().hex[:10]
+        user = User(
+            email=fields.pop("email", f"{role.value}-{suffix}@example.com"),
+            full_name=fields.pop("full_name", f"{role.value.title()} {suffix}"),
+            hashed_password=password_hash,
+            role=role,
+            **fields,
+        )
+        db.add(user)
+        if commit:
+            db.commit()
+        else:
+            db.flush()
+        token = create_access_token(user_id=user.id, role=role.value, settings=settings).token
+        return Account(user=user, token=token)
+
+    return build
+
+
+@pytest.fixture
+def make_account(db: Session, settings: Settings, password_hash: str) -> AccountFactory:
+    return _account_builder(db, settings, password_hash, commit=False)
+
+
+@pytest.fixture
+def teacher(make_account: AccountFactory) -> Account:
+    return make_account(UserRole.TEACHER, full_name="Ada Teacher")
+
+
+@pytest.fixture
+def student(make_account: AccountFactory) -> Account:
+    return make_account(UserRole.STUDENT, full_name="Sam Student")
+
+
+def truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+@pytest.fixture
+def committing_app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
+    """An app on the real engine, for tests that need several connections at once."""
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+    truncate_all(engine)
+
+
+@pytest.fixture
+def committing_accounts(
+    committing_app: FastAPI, settings: Settings, password_hash: str
+) -> Iterator[AccountFactory]:
+    session = committing_app.state.session_factory()
+    yield _account_builder(session, settings, password_hash, commit=True)
+    session.close()
