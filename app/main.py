@@ -12,6 +12,8 @@ from app.api.health import router as health_router
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.db.session import build_engine, build_session_factory
+from app.services.daily_client import DailyClient, build_http_client
+from app.services.meeting_tokens import MeetingTokenMinter
 
 logger = logging.getLogger("app")
 
@@ -30,9 +32,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = build_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        engine.dispose()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One HTTP client per process: its connection pool is what makes Daily calls cheap.
+        http = build_http_client(settings)
+        app.state.daily = DailyClient(http, settings)
+        app.state.token_minter = MeetingTokenMinter(app.state.daily, settings)
+        try:
+            yield
+        finally:
+            http.close()
+            engine.dispose()
 
     app = FastAPI(title="Tutorium API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

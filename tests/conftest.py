@@ -24,6 +24,7 @@ from app.db.base import Base
 from app.main import create_app
 from app.models.user import User, UserRole
 from devtools.testdb import DEFAULT_TEST_DATABASE_URL
+from tests.daily_fake import FakeDaily, mocked_daily
 
 TEST_DAILY_API_URL = "https://api.daily.test/v1"
 TEST_WEBHOOK_SECRET = base64.b64encode(b"tutorium-test-webhook-secret-0123").decode()
@@ -94,7 +95,13 @@ def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
+def daily() -> Iterator[FakeDaily]:
+    """Daily's REST API, mocked: every call a test makes must be declared here."""
+    yield from mocked_daily(TEST_DAILY_API_URL)
+
+
+@pytest.fixture
+def client(app: FastAPI, daily: FakeDaily) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
 

@@ -13,6 +13,8 @@ from app.core.security import decode_access_token
 from app.crud import user as user_crud
 from app.db.session import unit_of_work
 from app.models.user import User, UserRole
+from app.services.daily_client import DailyClient
+from app.services.meeting_tokens import MeetingTokenMinter
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -59,3 +61,15 @@ def get_current_teacher(user: CurrentUser) -> User:
 
 
 CurrentTeacher = Annotated[User, Depends(get_current_teacher)]
+
+
+def get_daily(request: Request) -> DailyClient:
+    return request.app.state.daily
+
+
+def get_token_minter(request: Request) -> MeetingTokenMinter:
+    return request.app.state.token_minter
+
+
+DailyDep = Annotated[DailyClient, Depends(get_daily)]
+TokenMinterDep = Annotated[MeetingTokenMinter, Depends(get_token_minter)]

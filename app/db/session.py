@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 
 Compensation = Callable[[], None]
 _COMPENSATIONS_KEY = "compensations"
+_AFTER_COMMIT_KEY = "after_commit"
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -51,12 +52,22 @@ def on_rollback(db: Session, compensation: Compensation) -> None:
     db.info.setdefault(_COMPENSATIONS_KEY, []).append(compensation)
 
 
-def _run_compensations(db: Session) -> None:
-    for compensation in reversed(db.info.pop(_COMPENSATIONS_KEY, [])):
+def after_commit(db: Session, step: Compensation) -> None:
+    """Register outside work that must wait until the change is durable (deleting a room).
+
+    A failure is logged, not raised: the database already says what is true,
+    and reconcile finishes the outside part later.
+    """
+    db.info.setdefault(_AFTER_COMMIT_KEY, []).append(step)
+
+
+def _run_steps(db: Session, key: str, *, newest_first: bool) -> None:
+    steps = db.info.pop(key, [])
+    for step in reversed(steps) if newest_first else steps:
         try:
-            compensation()
+            step()
         except Exception:
-            logger.exception("compensation step failed; reconcile will clean up")
+            logger.exception("%s step failed; reconcile will clean up", key)
 
 
 @contextmanager
@@ -66,10 +77,13 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         yield db
         db.commit()
-        db.info.pop(_COMPENSATIONS_KEY, None)
     except BaseException:
         db.rollback()
-        _run_compensations(db)
+        db.info.pop(_AFTER_COMMIT_KEY, None)
+        _run_steps(db, _COMPENSATIONS_KEY, newest_first=True)
         raise
+    else:
+        db.info.pop(_COMPENSATIONS_KEY, None)
+        _run_steps(db, _AFTER_COMMIT_KEY, newest_first=False)
     finally:
         db.close()

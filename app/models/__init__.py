@@ -1,5 +1,18 @@
 """Every model, imported so `Base.metadata` is complete for Alembic."""
 
+from app.models.event import EventSource, SessionEvent
+from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User, UserRole
 
-__all__ = ["User", "UserRole"]
+__all__ = [
+    "ConnectionStatus",
+    "EventSource",
+    "ParticipantRole",
+    "SessionEvent",
+    "SessionParticipant",
+    "SessionStatus",
+    "TutoringSession",
+    "User",
+    "UserRole",
+]

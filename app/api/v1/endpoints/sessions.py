@@ -1,0 +1,163 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import (
+    CurrentTeacher,
+    CurrentUser,
+    DailyDep,
+    DbSession,
+    SettingsDep,
+    TokenMinterDep,
+)
+from app.db.types import utcnow
+from app.models.session import SessionStatus
+from app.schemas.common import error_responses
+from app.schemas.session import (
+    JoinByCode,
+    JoinInfo,
+    ParticipantList,
+    SessionCreate,
+    SessionCreated,
+    SessionPage,
+    SessionRead,
+    SessionUpdate,
+)
+from app.services import joins, sessions
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionCreated,
+    responses=error_responses(401, 403, 422, 502, 503),
+    summary="Create a session and its private Daily room (teachers only)",
+)
+def create_session(
+    payload: SessionCreate,
+    db: DbSession,
+    teacher: CurrentTeacher,
+    daily: DailyDep,
+    minter: TokenMinterDep,
+    settings: SettingsDep,
+) -> SessionCreated:
+    return sessions.create_session(
+        db,
+        daily=daily,
+        minter=minter,
+        settings=settings,
+        teacher=teacher,
+        payload=payload,
+        now=utcnow(),
+    )
+
+
+@router.get(
+    "",
+    response_model=SessionPage,
+    responses=error_responses(401, 422),
+    summary="Sessions you teach or joined, newest first",
+)
+def list_sessions(
+    db: DbSession,
+    user: CurrentUser,
+    status_filter: Annotated[SessionStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> SessionPage:
+    return sessions.list_sessions(
+        db, user, status=status_filter, limit=limit, offset=offset, now=utcnow()
+    )
+
+
+@router.post(
+    "/join-by-code",
+    response_model=JoinInfo,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    summary="Join with a room code: get a meeting token for the room",
+)
+def join_by_code(
+    payload: JoinByCode, db: DbSession, user: CurrentUser, minter: TokenMinterDep
+) -> JoinInfo:
+    return joins.join_by_code(
+        db, minter=minter, user=user, room_code=payload.room_code, now=utcnow()
+    )
+
+
+@router.get("/{session_id}", response_model=SessionRead, responses=error_responses(401, 404, 422))
+def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> SessionRead:
+    return sessions.get_session(db, user, session_id, utcnow())
+
+
+@router.patch(
+    "/{session_id}",
+    response_model=SessionRead,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    summary="Edit a session (its teacher only); status moves forward only",
+)
+def update_session(
+    session_id: uuid.UUID, patch: SessionUpdate, db: DbSession, user: CurrentUser, daily: DailyDep
+) -> SessionRead:
+    return sessions.update_session(
+        db, daily=daily, user=user, session_id=session_id, patch=patch, now=utcnow()
+    )
+
+
+@router.delete(
+    "/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Delete a session and its Daily room (its teacher only)",
+)
+def delete_session(
+    session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
+) -> Response:
+    sessions.delete_session(db, daily=daily, user=user, session_id=session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{session_id}/end",
+    response_model=SessionRead,
+    responses=error_responses(401, 403, 404, 422),
+    summary="End a session now (its teacher only); ending twice is a no-op",
+)
+def end_session(
+    session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
+) -> SessionRead:
+    return sessions.end_session(db, daily=daily, user=user, session_id=session_id, now=utcnow())
+
+
+@router.post(
+    "/{session_id}/join",
+    response_model=JoinInfo,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    summary="Get a fresh meeting token: the teacher, or a student holding a seat",
+)
+def join_session(
+    session_id: uuid.UUID, db: DbSession, user: CurrentUser, minter: TokenMinterDep
+) -> JoinInfo:
+    return joins.join_session(db, minter=minter, user=user, session_id=session_id, now=utcnow())
+
+
+@router.post(
+    "/{session_id}/leave",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 404, 422),
+    summary="Mark yourself as having left the session",
+)
+def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+    joins.leave_session(db, user=user, session_id=session_id, now=utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{session_id}/participants",
+    response_model=ParticipantList,
+    responses=error_responses(401, 404, 422),
+)
+def list_participants(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> ParticipantList:
+    return joins.list_participants(db, user=user, session_id=session_id)

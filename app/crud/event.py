@@ -1,0 +1,48 @@
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.types import utcnow
+from app.models.event import EventSource, SessionEvent
+
+
+def record(
+    db: Session,
+    *,
+    session_id: uuid.UUID,
+    type: str,
+    source: EventSource = EventSource.API,
+    actor_id: uuid.UUID | None = None,
+    payload: dict[str, Any] | None = None,
+    external_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> SessionEvent:
+    event = SessionEvent(
+        session_id=session_id,
+        type=type,
+        source=source,
+        actor_id=actor_id,
+        payload=payload or {},
+        external_id=external_id,
+        occurred_at=occurred_at or utcnow(),
+    )
+    db.add(event)
+    return event
+
+
+def list_for_session(
+    db: Session, session_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[SessionEvent], int]:
+    where = SessionEvent.session_id == session_id
+    total = db.scalar(select(func.count()).select_from(SessionEvent).where(where)) or 0
+    rows = db.scalars(
+        select(SessionEvent)
+        .where(where)
+        .order_by(SessionEvent.occurred_at, SessionEvent.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total

@@ -1,0 +1,86 @@
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.session import SessionStatus, TutoringSession
+
+
+def get(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
+    return db.get(TutoringSession, session_id)
+
+
+def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
+    """The session row, locked until commit: seat counts and status changes serialise on it."""
+    return db.scalar(
+        select(TutoringSession)
+        .where(TutoringSession.id == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def get_by_code(db: Session, room_code: str) -> TutoringSession | None:
+    return db.scalar(select(TutoringSession).where(TutoringSession.room_code == room_code))
+
+
+def room_code_taken(db: Session, room_code: str) -> bool:
+    return bool(db.scalar(select(exists().where(TutoringSession.room_code == room_code))))
+
+
+def effective_status_is(status: SessionStatus, now: datetime) -> ColumnElement[bool]:
+    """SQL twin of `lifecycle.effective_status`: past `expires_at` reads as ended."""
+    if status is SessionStatus.ENDED:
+        return or_(TutoringSession.status == SessionStatus.ENDED, TutoringSession.expires_at <= now)
+    return and_(TutoringSession.status == status, TutoringSession.expires_at > now)
+
+
+def _visible_to(user_id: uuid.UUID) -> ColumnElement[bool]:
+    participates = exists().where(
+        SessionParticipant.session_id == TutoringSession.id,
+        SessionParticipant.user_id == user_id,
+    )
+    return or_(TutoringSession.teacher_id == user_id, participates)
+
+
+def list_for_user(
+    db: Session,
+    user_id: uuid.UUID,
+    *,
+    status: SessionStatus | None,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[TutoringSession], int]:
+    conditions = [_visible_to(user_id)]
+    if status is not None:
+        conditions.append(effective_status_is(status, now))
+    total = db.scalar(select(func.count()).select_from(TutoringSession).where(*conditions)) or 0
+    rows = db.scalars(
+        select(TutoringSession)
+        .where(*conditions)
+        .order_by(TutoringSession.created_at.desc(), TutoringSession.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, total
+
+
+def seat_counts(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
+    """(seated students, participants present now) for each session, in one query."""
+    if not session_ids:
+        return {}
+    seated = func.count().filter(
+        SessionParticipant.role == ParticipantRole.STUDENT,
+        SessionParticipant.removed_at.is_(None),
+    )
+    present = func.sum(case((SessionParticipant.status == ConnectionStatus.JOINED, 1), else_=0))
+    rows = db.execute(
+        select(SessionParticipant.session_id, seated, present)
+        .where(SessionParticipant.session_id.in_(session_ids))
+        .group_by(SessionParticipant.session_id)
+    ).all()
+    return {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in rows}

@@ -1,0 +1,38 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from app.db.types import UTCDateTime, utcnow
+from app.models.user import enum_column
+
+
+class EventSource(StrEnum):
+    API = "api"
+    WEBHOOK = "webhook"
+
+
+class SessionEvent(Base):
+    """The session's log: every state change writes one row."""
+
+    __tablename__ = "session_events"
+    __table_args__ = (
+        Index("ix_session_events_session_id_occurred_at", "session_id", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    source: Mapped[EventSource] = mapped_column(enum_column(EventSource, "event_source"))
+    # Daily's webhook event id; unique, so a redelivered webhook is recognised.
+    external_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,46 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from app.db.types import UTCDateTime
+from app.models.user import enum_column
+
+
+class ParticipantRole(StrEnum):
+    TEACHER = "teacher"
+    STUDENT = "student"
+
+
+class ConnectionStatus(StrEnum):
+    JOINED = "joined"
+    LEFT = "left"
+
+
+class SessionParticipant(Base):
+    """One row per (session, user). Every student row holds a seat, even after leaving.
+
+    A removed student's row stays (with `removed_at`) so the ban sticks, but it
+    no longer holds a seat.
+    """
+
+    __tablename__ = "session_participants"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id", name="uq_session_participants_session_user"),
+        Index("ix_session_participants_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[ParticipantRole] = mapped_column(enum_column(ParticipantRole, "participant_role"))
+    status: Mapped[ConnectionStatus] = mapped_column(
+        enum_column(ConnectionStatus, "connection_status"), default=ConnectionStatus.JOINED
+    )
+    first_joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,128 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from app.models.participant import ConnectionStatus, ParticipantRole
+from app.models.session import SessionStatus
+from app.schemas.common import Page, RequestModel, bounded_text
+
+Title = bounded_text(1, 200)
+Description = bounded_text(0, 5000)
+MaxParticipants = Annotated[
+    int, Field(ge=1, le=199, description="Students allowed (the teacher is extra).")
+]
+DurationMinutes = Annotated[int, Field(ge=5, le=720)]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("must include a timezone offset, e.g. 2030-01-01T09:00:00Z")
+    return value
+
+
+ScheduledStart = Annotated[datetime | None, AfterValidator(_aware)]
+
+
+class SessionCreate(RequestModel):
+    title: Title  # type: ignore[valid-type]
+    description: Description | None = None  # type: ignore[valid-type]
+    max_participants: MaxParticipants = 30
+    scheduled_start_at: ScheduledStart = None
+    duration_minutes: DurationMinutes = 120
+
+    model_config = RequestModel.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "Algebra II — quadratic equations",
+                    "description": "Bring last week's worksheet.",
+                    "max_participants": 12,
+                    "scheduled_start_at": "2030-09-01T15:00:00Z",
+                    "duration_minutes": 90,
+                }
+            ]
+        }
+    }
+
+
+class SessionUpdate(RequestModel):
+    """Only the fields sent are changed. `status` only moves forward; `ended` ends the session."""
+
+    title: Title | None = None  # type: ignore[valid-type]
+    description: Description | None = None  # type: ignore[valid-type]
+    max_participants: MaxParticipants | None = None
+    scheduled_start_at: ScheduledStart = None
+    duration_minutes: DurationMinutes | None = None
+    status: SessionStatus | None = None
+
+    model_config = RequestModel.model_config | {
+        "json_schema_extra": {"examples": [{"title": "Algebra II (moved)", "max_participants": 20}]}
+    }
+
+
+class SessionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str | None
+    teacher_id: uuid.UUID
+    status: SessionStatus = Field(description="Effective status: past expires_at reads as ended.")
+    max_participants: int
+    room_name: str
+    room_url: str
+    room_code: str = Field(examples=["ABCD-EFGH"], description="Share this with students.")
+    scheduled_start_at: datetime | None
+    duration_minutes: int
+    expires_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    participant_count: int = Field(description="Students holding a seat.")
+    present_count: int = Field(description="Participants in the call now.")
+
+
+class SessionCreated(SessionRead):
+    teacher_join_url: str = Field(
+        description="Room URL with a short-lived owner token; call /join again at class time."
+    )
+
+
+SessionPage = Page[SessionRead]
+
+
+class JoinByCode(RequestModel):
+    room_code: Annotated[str, Field(min_length=1, max_length=32, examples=["ABCD-EFGH"])]
+
+
+class JoinInfo(BaseModel):
+    """What a client needs to enter the Daily room: pass `room_url` and `token` to `join()`."""
+
+    session_id: uuid.UUID
+    role: ParticipantRole
+    room_name: str
+    room_url: str
+    token: str
+    join_url: str
+    expires_at: datetime = Field(description="When the token stops admitting its holder.")
+
+
+class ParticipantRead(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    role: ParticipantRole
+    status: ConnectionStatus
+    first_joined_at: datetime
+    last_joined_at: datetime
+    left_at: datetime | None
+    removed: bool
+
+
+class ParticipantList(BaseModel):
+    items: list[ParticipantRead]
+
+
+StatusFilter = Literal["scheduled", "active", "ended"]

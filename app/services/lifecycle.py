@@ -1,0 +1,112 @@
+"""The session state machine: scheduled → active → ended, never backwards.
+
+One module, used by the API and by Daily's webhooks alike, so the two can never
+disagree about what a transition means.
+"""
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import Conflict
+from app.crud import event as event_crud
+from app.crud import participant as participant_crud
+from app.db.session import after_commit
+from app.models.event import EventSource
+from app.models.session import SessionStatus, TutoringSession
+from app.services.daily_client import DailyClient
+
+logger = logging.getLogger(__name__)
+
+_ORDER = {SessionStatus.SCHEDULED: 0, SessionStatus.ACTIVE: 1, SessionStatus.ENDED: 2}
+
+
+def effective_status(session: TutoringSession, now: datetime) -> SessionStatus:
+    """What the session is now: one past `expires_at` is ended, whatever the row says.
+
+    Computed on read so reads never write; `app.cli reconcile` writes it down.
+    """
+    if session.status is not SessionStatus.ENDED and now >= session.expires_at:
+        return SessionStatus.ENDED
+    return session.status
+
+
+def ensure_not_ended(session: TutoringSession, now: datetime) -> None:
+    if effective_status(session, now) is SessionStatus.ENDED:
+        raise Conflict("This session has ended.", code="session_ended")
+
+
+def ensure_forward(current: SessionStatus, target: SessionStatus) -> None:
+    if _ORDER[target] < _ORDER[current]:
+        raise Conflict(
+            f"A session cannot go back from {current.value} to {target.value}.",
+            code="invalid_status_transition",
+        )
+
+
+def activate(
+    db: Session,
+    session: TutoringSession,
+    *,
+    now: datetime,
+    source: EventSource,
+    actor_id: uuid.UUID | None = None,
+    started_at: datetime | None = None,
+    external_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """scheduled → active. Returns whether anything changed (a second start is a no-op)."""
+    if effective_status(session, now) is not SessionStatus.SCHEDULED:
+        return False
+    session.status = SessionStatus.ACTIVE
+    session.started_at = started_at or now
+    event_crud.record(
+        db,
+        session_id=session.id,
+        type="session.started",
+        source=source,
+        actor_id=actor_id,
+        external_id=external_id,
+        payload=payload or {"started_at": session.started_at.isoformat()},
+        occurred_at=now,
+    )
+    return True
+
+
+def end(
+    db: Session,
+    session: TutoringSession,
+    *,
+    now: datetime,
+    daily: DailyClient,
+    source: EventSource,
+    actor_id: uuid.UUID | None = None,
+    reason: str = "ended_by_teacher",
+) -> bool:
+    """→ ended: participants marked left, open presence closed, the Daily room deleted.
+
+    The room is deleted after the commit, so a failed commit never leaves a live
+    session without its room; a failed delete is logged and reconcile retries it.
+    Returns whether anything changed (ending twice is a no-op).
+    """
+    if session.status is SessionStatus.ENDED:
+        return False
+    ended_at = min(now, session.expires_at)
+    session.status = SessionStatus.ENDED
+    session.ended_at = ended_at
+    participant_crud.mark_all_left(db, session.id, ended_at)
+    event_crud.record(
+        db,
+        session_id=session.id,
+        type="session.ended",
+        source=source,
+        actor_id=actor_id,
+        payload={"reason": reason, "ended_at": ended_at.isoformat()},
+        occurred_at=now,
+    )
+    room_name = session.room_name
+    after_commit(db, lambda: daily.delete_room(room_name))
+    return True
