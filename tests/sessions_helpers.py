@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account
@@ -17,7 +18,7 @@ def create_session(client: TestClient, teacher: Account, **fields: Any) -> dict[
     return response.json()
 
 
-def join_by_code(client: TestClient, account: Account, room_code: str):  # noqa: ANN201
+def join_by_code(client: TestClient, account: Account, room_code: str) -> httpx.Response:
     return client.post(
         f"{SESSIONS}/join-by-code", json={"room_code": room_code}, headers=account.headers
     )

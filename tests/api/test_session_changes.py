@@ -11,7 +11,7 @@ from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import SESSIONS, create_session, seat
 
 
-def patch(client: TestClient, account: Account, session: dict, **fields: object):  # noqa: ANN201
+def patch(client: TestClient, account: Account, session: dict, **fields: object) -> httpx.Response:
     return client.patch(f"{SESSIONS}/{session['id']}", json=fields, headers=account.headers)
 
 
