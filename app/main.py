@@ -9,13 +9,21 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
+from app.api.metrics import router as metrics_router
+from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.core.metrics import SessionStatusCollector, observe_daily_call
+from app.crud.session import count_by_effective_status
 from app.db.session import build_engine, build_session_factory
-from app.services.daily_client import DailyClient, build_http_client
+from app.db.types import utcnow
+from app.services.daily_client import REAL_DAILY_HOST, DailyClient, build_http_client
 from app.services.meeting_tokens import MeetingTokenMinter
 
 logger = logging.getLogger("app")
+
+MAX_BODY_BYTES = 1024 * 1024
 
 DESCRIPTION = """
 Tutorium runs live tutoring sessions on Daily.co video rooms.
@@ -28,14 +36,17 @@ Every error is `{"detail": ..., "code": ...}`: program against `code`.
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings.log_level)
     engine = build_engine(settings)
+    session_factory = build_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if REAL_DAILY_HOST not in settings.daily_api_url:
+            logger.warning("DAILY_API_URL does not point at Daily: rooms are emulated, no video")
         # One HTTP client per process: its connection pool is what makes Daily calls cheap.
         http = build_http_client(settings)
-        app.state.daily = DailyClient(http, settings)
+        app.state.daily = DailyClient(http, settings, on_call=observe_daily_call)
         app.state.token_minter = MeetingTokenMinter(app.state.daily, settings)
         try:
             yield
@@ -43,22 +54,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             http.close()
             engine.dispose()
 
-    app = FastAPI(title="Tutorium API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Tutorium API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = build_session_factory(engine)
+    app.state.session_factory = session_factory
+    app.state.session_metrics = SessionStatusCollector(
+        lambda: _count_sessions(app.state.session_factory)
+    )
 
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=False,
-        allow_methods=["*"],
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
     )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RequestContextMiddleware)  # outermost: it sees every response
     install_error_handlers(app)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(api_router)
     return app
+
+
+def _count_sessions(session_factory: object) -> dict[str, int]:
+    with session_factory() as db:  # type: ignore[operator]
+        return count_by_effective_status(db, utcnow())
 
 
 app = create_app()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import Forbidden, Unauthorized
+from app.core.logging import set_current_user_id
 from app.core.security import decode_access_token
 from app.crud import user as user_crud
 from app.db.session import unit_of_work
@@ -48,6 +49,7 @@ def get_current_user(
         raise Unauthorized()
     if claims.issued_at < user.password_changed_at.replace(microsecond=0):
         raise Unauthorized("This token was issued before the password changed.")
+    set_current_user_id(str(user.id))
     return user
 
 

@@ -84,3 +84,43 @@ def seat_counts(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
         .group_by(SessionParticipant.session_id)
     ).all()
     return {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in rows}
+
+
+def count_by_effective_status(db: Session, now: datetime) -> dict[str, int]:
+    effective = case(
+        (
+            and_(TutoringSession.status != SessionStatus.ENDED, TutoringSession.expires_at <= now),
+            SessionStatus.ENDED.value,
+        ),
+        else_=TutoringSession.status,
+    )
+    rows = db.execute(select(effective, func.count()).group_by(effective)).all()
+    counts = {status.value: 0 for status in SessionStatus}
+    for status, count in rows:
+        counts[str(getattr(status, "value", status))] = int(count)
+    return counts
+
+
+def get_by_room_name_for_update(db: Session, room_name: str) -> TutoringSession | None:
+    """The session carrying a Daily room, locked: webhooks for one session apply one at a time."""
+    return db.scalar(
+        select(TutoringSession)
+        .where(TutoringSession.room_name == room_name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def list_expired_unended_ids(db: Session, now: datetime) -> Sequence[uuid.UUID]:
+    """Sessions that read as ended (past `expires_at`) but whose row does not say so yet."""
+    return db.scalars(
+        select(TutoringSession.id)
+        .where(TutoringSession.status != SessionStatus.ENDED, TutoringSession.expires_at <= now)
+        .order_by(TutoringSession.expires_at)
+    ).all()
+
+
+def live_room_names(db: Session, now: datetime) -> set[str]:
+    """Room names of sessions that are not (effectively) ended."""
+    ended = effective_status_is(SessionStatus.ENDED, now)
+    return set(db.scalars(select(TutoringSession.room_name).where(~ended)).all())

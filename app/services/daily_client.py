@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 OnCall = Callable[[str, str, int | None, float], None]
 """Metrics hook, called per attempt: (method, endpoint template, HTTP status or None, seconds)."""
 
+REAL_DAILY_HOST = "api.daily.co"  # anything else is the emulator or a stand-in
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # Daily's rule for room names
 _ERROR_TYPE_RE = re.compile(r"^[a-z0-9-]{1,64}$")
 _PAGE_SIZE = 100  # Daily's maximum `limit`
@@ -378,7 +379,13 @@ class DailyClient:
             outcome,
             seconds * 1000,
             attempt,
-            extra={"daily_endpoint": call.template, "daily_status": status},
+            extra={
+                "daily_method": call.method,
+                "daily_endpoint": call.template,
+                "daily_status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "attempt": attempt,
+            },
         )
         if self._on_call is not None:
             try:
