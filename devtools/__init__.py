@@ -1,0 +1,1 @@
+"""Developer tools for Tutorium: local stand-ins for external services, never shipped."""

@@ -1,0 +1,48 @@
+"""`create_app(config)`: the emulator as a FastAPI app, for uvicorn or an in-process TestClient.
+
+Route order matters: `/v1...` and `/_emulator...` are registered before the catch-all room page
+`/{room_name}`, and FastAPI's own docs move under `/_emulator/` so that rooms named `docs` or
+`openapi.json`-like paths never collide with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import api_rooms, api_tokens, controls, room_page
+from .config import EmulatorConfig
+from .errors import install_error_handlers
+from .middleware import ApiMiddleware
+from .runtime import Emulator
+
+
+def create_app(config: EmulatorConfig) -> FastAPI:
+    emulator = Emulator(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        emulator.start_ticker()
+        try:
+            yield
+        finally:
+            emulator.shutdown()
+
+    app = FastAPI(
+        title="Daily API emulator",
+        description="Local stand-in for Daily's REST API and webhooks. Development only.",
+        docs_url="/_emulator/docs",
+        redoc_url=None,
+        openapi_url="/_emulator/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.emulator = emulator
+    install_error_handlers(app)
+    app.add_middleware(ApiMiddleware, emulator=emulator)
+    app.include_router(api_tokens.router)
+    app.include_router(api_rooms.router)
+    app.include_router(controls.router)
+    app.include_router(room_page.router)
+    return app
