@@ -20,6 +20,7 @@ from app.db.session import build_engine, build_session_factory
 from app.db.types import utcnow
 from app.services.daily_client import REAL_DAILY_HOST, DailyClient, build_http_client
 from app.services.meeting_tokens import MeetingTokenMinter
+from app.services.rate_limits import AbuseGuard
 
 logger = logging.getLogger("app")
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.abuse_guard = AbuseGuard(settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
     )

@@ -16,6 +16,7 @@ from app.db.session import unit_of_work
 from app.models.user import User, UserRole
 from app.services.daily_client import DailyClient
 from app.services.meeting_tokens import MeetingTokenMinter
+from app.services.rate_limits import AbuseGuard
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -75,3 +76,17 @@ def get_token_minter(request: Request) -> MeetingTokenMinter:
 
 DailyDep = Annotated[DailyClient, Depends(get_daily)]
 TokenMinterDep = Annotated[MeetingTokenMinter, Depends(get_token_minter)]
+
+
+def get_abuse_guard(request: Request) -> AbuseGuard:
+    return request.app.state.abuse_guard
+
+
+def get_client_ip(request: Request) -> str:
+    """The address uvicorn reports: its --forwarded-allow-ips decides which proxies to trust,
+    so X-Forwarded-For is never parsed here."""
+    return request.client.host if request.client else "unknown"
+
+
+AbuseGuardDep = Annotated[AbuseGuard, Depends(get_abuse_guard)]
+ClientIp = Annotated[str, Depends(get_client_ip)]

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     daily_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     daily_webhook_secret: SecretStr | None = None
 
+    rate_limit_enabled: bool = True
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_join_code: str = "10/minute"
+    rate_limit_login: str = "5/minute"
+    rate_limit_login_ip: str = "50/minute"
+    rate_limit_register: str = "20/hour"
+
     log_level: str = "INFO"
 
     @field_validator("cors_origins", mode="before")
@@ -68,6 +75,16 @@ class Settings(BaseSettings):
 
                 return json.loads(stripped)
             return [origin.strip() for origin in stripped.split(",") if origin.strip()]
+        return value
+
+    @field_validator(
+        "rate_limit_join_code", "rate_limit_login", "rate_limit_login_ip", "rate_limit_register"
+    )
+    @classmethod
+    def _valid_limit(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # raises ValueError on anything the `limits` notation does not know
         return value
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from app.models.user import User
 from app.schemas.session import JoinInfo, ParticipantList, ParticipantRead
 from app.services import lifecycle
 from app.services.meeting_tokens import MeetingTokenMinter, TokenGrant, token_expiry
+from app.services.rate_limits import AbuseGuard
 from app.services.room_codes import normalize_room_code
 from app.services.session_access import SESSION_NOT_FOUND, load_visible
 
@@ -68,12 +69,25 @@ def join_session(
 
 
 def join_by_code(
-    db: Session, *, minter: MeetingTokenMinter, user: User, room_code: str, now: datetime
+    db: Session,
+    *,
+    minter: MeetingTokenMinter,
+    guard: AbuseGuard,
+    user: User,
+    client_ip: str,
+    room_code: str,
+    now: datetime,
 ) -> JoinInfo:
-    """Join by room code: anyone signed in; all but the session's teacher sit as students."""
+    """Join by room code: anyone signed in; all but the session's teacher sit as students.
+
+    Only an unknown code counts against the caller's lookup limit; a known code
+    that refuses (full, ended) says nothing a guesser could use.
+    """
+    guard.ensure_code_lookup_allowed(str(user.id), client_ip)
     code = normalize_room_code(room_code)
     session = session_crud.get_by_code(db, code) if code else None
     if session is None:
+        guard.record_failed_code_lookup(str(user.id), client_ip)
         raise NotFound("No session has this room code.", code="room_code_not_found")
     participant = participant_crud.get(db, session.id, user.id)
     return _join(db, minter=minter, user=user, session=session, participant=participant, now=now)

@@ -15,11 +15,13 @@ from app.core.security import (
 from app.crud import user as user_crud
 from app.models.user import User
 from app.schemas.user import UserCreate
+from app.services.rate_limits import AbuseGuard
 
 INVALID_CREDENTIALS = "Incorrect email or password."
 
 
-def register(db: Session, payload: UserCreate) -> User:
+def register(db: Session, payload: UserCreate, *, guard: AbuseGuard, client_ip: str) -> User:
+    guard.count_registration(client_ip)
     if user_crud.get_by_email(db, payload.email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
     hashed = hash_password(payload.password)
@@ -36,13 +38,19 @@ def register(db: Session, payload: UserCreate) -> User:
         raise Conflict("An account with this email already exists.", code="email_taken") from exc
 
 
-def authenticate(db: Session, *, email: str, password: str) -> User:
-    """Return the user, or raise one 401 whatever was wrong (no account enumeration)."""
+def authenticate(
+    db: Session, *, guard: AbuseGuard, email: str, password: str, client_ip: str
+) -> User:
+    """Return the user, or raise one 401 whatever was wrong (no account enumeration).
+
+    An unknown e-mail still costs one password verify, so timing tells nothing either.
+    """
+    guard.ensure_login_allowed(email, client_ip)
     user = user_crud.get_by_email(db, email)
     if user is None:
         burn_password_check(password)
-        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
-    if not verify_password(password, user.hashed_password) or not user.is_active:
+    if user is None or not verify_password(password, user.hashed_password) or not user.is_active:
+        guard.record_failed_login(email, client_ip)
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
     return user
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, status
 
-from app.api.deps import DbSession, SettingsDep
+from app.api.deps import AbuseGuardDep, ClientIp, DbSession, SettingsDep
 from app.schemas.auth import TokenResponse
 from app.schemas.common import SafeStr, error_responses
 from app.schemas.user import UserCreate, UserRead
@@ -15,20 +15,26 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=error_responses(409, 422),
+    responses=error_responses(409, 422, 429),
 )
-def register(payload: UserCreate, db: DbSession) -> UserRead:
-    return users.register(db, payload)  # type: ignore[return-value]
+def register(
+    payload: UserCreate, db: DbSession, guard: AbuseGuardDep, client_ip: ClientIp
+) -> UserRead:
+    return users.register(db, payload, guard=guard, client_ip=client_ip)  # type: ignore[return-value]
 
 
-@router.post("/login", response_model=TokenResponse, responses=error_responses(401, 422))
+@router.post("/login", response_model=TokenResponse, responses=error_responses(401, 422, 429))
 def login(
     db: DbSession,
     settings: SettingsDep,
+    guard: AbuseGuardDep,
+    client_ip: ClientIp,
     username: Annotated[SafeStr, Form(min_length=1, max_length=320, description="Your email.")],
     password: Annotated[SafeStr, Form(min_length=1, max_length=128)],
 ) -> TokenResponse:
     """OAuth2 password flow (form fields), so Swagger's Authorize button signs you in."""
-    user = users.authenticate(db, email=username, password=password)
+    user = users.authenticate(
+        db, guard=guard, email=username, password=password, client_ip=client_ip
+    )
     access = users.issue_access_token(user, settings)
     return TokenResponse(access_token=access.token, expires_in=access.expires_in)

@@ -4,6 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import (
+    AbuseGuardDep,
+    ClientIp,
     CurrentTeacher,
     CurrentUser,
     DailyDep,
@@ -76,14 +78,25 @@ def list_sessions(
 @router.post(
     "/join-by-code",
     response_model=JoinInfo,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    responses=error_responses(401, 403, 404, 409, 422, 429, 502, 503),
     summary="Join with a room code: get a meeting token for the room",
 )
 def join_by_code(
-    payload: JoinByCode, db: DbSession, user: CurrentUser, minter: TokenMinterDep
+    payload: JoinByCode,
+    db: DbSession,
+    user: CurrentUser,
+    minter: TokenMinterDep,
+    guard: AbuseGuardDep,
+    client_ip: ClientIp,
 ) -> JoinInfo:
     return joins.join_by_code(
-        db, minter=minter, user=user, room_code=payload.room_code, now=utcnow()
+        db,
+        minter=minter,
+        guard=guard,
+        user=user,
+        client_ip=client_ip,
+        room_code=payload.room_code,
+        now=utcnow(),
     )
 
 
