@@ -17,9 +17,13 @@ _AFTER_COMMIT_KEY = "after_commit"
 
 
 def build_engine(settings: Settings) -> Engine:
+    # hide_parameters: a failed statement's values (emails, hashes) stay out of logs.
     if settings.is_sqlite:
         engine = create_engine(
-            settings.database_url, connect_args={"check_same_thread": False}, pool_pre_ping=True
+            settings.database_url,
+            connect_args={"check_same_thread": False},
+            pool_pre_ping=True,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_enforce_foreign_keys)
         return engine
@@ -28,6 +32,7 @@ def build_engine(settings: Settings) -> Engine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

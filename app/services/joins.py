@@ -19,7 +19,7 @@ from app.models.event import EventSource
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.session import TutoringSession
 from app.models.user import User
-from app.schemas.session import JoinInfo, ParticipantList, ParticipantRead
+from app.schemas.session import JoinInfo
 from app.services import lifecycle
 from app.services.meeting_tokens import MeetingTokenMinter, TokenGrant, token_expiry
 from app.services.rate_limits import AbuseGuard
@@ -162,23 +162,4 @@ def leave_session(db: Session, *, user: User, session_id: uuid.UUID, now: dateti
         actor_id=user.id,
         payload={"user_id": str(user.id)},
         occurred_at=now,
-    )
-
-
-def list_participants(db: Session, *, user: User, session_id: uuid.UUID) -> ParticipantList:
-    load_visible(db, user, session_id)
-    return ParticipantList(
-        items=[
-            ParticipantRead(
-                user_id=participant.user_id,
-                full_name=member.full_name,
-                role=participant.role,
-                status=participant.status,
-                first_joined_at=participant.first_joined_at,
-                last_joined_at=participant.last_joined_at,
-                left_at=participant.left_at,
-                removed=participant.removed_at is not None,
-            )
-            for participant, member in participant_crud.list_with_users(db, session_id)
-        ]
     )

@@ -26,7 +26,7 @@ from app.schemas.session import (
     SessionRead,
     SessionUpdate,
 )
-from app.services import joins, sessions
+from app.services import joins, participants, sessions
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -173,4 +173,19 @@ def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Re
     responses=error_responses(401, 404, 422),
 )
 def list_participants(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> ParticipantList:
-    return joins.list_participants(db, user=user, session_id=session_id)
+    return participants.list_participants(db, user=user, session_id=session_id)
+
+
+@router.post(
+    "/{session_id}/participants/{user_id}/remove",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    summary="Remove a student for good: seat freed, ejected and banned from the room",
+)
+def remove_participant(
+    session_id: uuid.UUID, user_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
+) -> Response:
+    participants.remove_participant(
+        db, daily=daily, teacher=user, session_id=session_id, user_id=user_id, now=utcnow()
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,78 @@
+"""A session's roster: listing it, and removing a student so the removal sticks."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.core.errors import Conflict, NotFound
+from app.crud import event as event_crud
+from app.crud import participant as participant_crud
+from app.models.participant import ConnectionStatus, ParticipantRole
+from app.models.session import SessionStatus
+from app.models.user import User
+from app.schemas.session import ParticipantList, ParticipantRead
+from app.services.daily_client import DailyClient
+from app.services.session_access import load_owned, load_visible
+
+
+def list_participants(db: Session, *, user: User, session_id: uuid.UUID) -> ParticipantList:
+    load_visible(db, user, session_id)
+    return ParticipantList(
+        items=[
+            ParticipantRead(
+                user_id=participant.user_id,
+                full_name=member.full_name,
+                role=participant.role,
+                status=participant.status,
+                first_joined_at=participant.first_joined_at,
+                last_joined_at=participant.last_joined_at,
+                left_at=participant.left_at,
+                removed=participant.removed_at is not None,
+            )
+            for participant, member in participant_crud.list_with_users(db, session_id)
+        ]
+    )
+
+
+def remove_participant(
+    db: Session,
+    *,
+    daily: DailyClient,
+    teacher: User,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Ban a student from the session: seat freed, no new token, ejected from the call.
+
+    Daily's eject with `ban: true` is part of the removal: if Daily fails, the
+    exception rolls the whole removal back, so the roster never claims a ban
+    the room does not enforce. Removing twice re-sends the eject (idempotent).
+    """
+    session = load_owned(db, teacher, session_id, lock=True)
+    participant = participant_crud.get(db, session_id, user_id)
+    if participant is None:
+        raise NotFound("This user is not in the session.", code="participant_not_found")
+    if participant.role is ParticipantRole.TEACHER or user_id == session.teacher_id:
+        raise Conflict(
+            "The teacher cannot be removed from their own session.", code="cannot_remove_teacher"
+        )
+    first_removal = participant.removed_at is None
+    if first_removal:
+        participant.removed_at = now
+    if participant.status is ConnectionStatus.JOINED:
+        participant.status = ConnectionStatus.LEFT
+        participant.left_at = now
+    if first_removal:
+        event_crud.record(
+            db,
+            session_id=session.id,
+            type="participant.removed",
+            actor_id=teacher.id,
+            payload={"user_id": str(user_id)},
+            occurred_at=now,
+        )
+    db.flush()
+    if session.status is not SessionStatus.ENDED:  # an ended session's room is already gone
+        daily.eject(session.room_name, user_ids=[str(user_id)], ban=True)
