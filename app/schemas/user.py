@@ -55,3 +55,10 @@ class UserRead(BaseModel):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class PasswordChange(RequestModel):
+    current_password: Annotated[str, Field(min_length=1, max_length=128)]
+    new_password: Annotated[
+        str, Field(min_length=8, max_length=128), AfterValidator(_strong_enough)
+    ]

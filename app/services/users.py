@@ -1,10 +1,12 @@
 """Accounts: registration and sign-in."""
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import Conflict, Unauthorized
+from app.core.errors import Conflict, Forbidden, Unauthorized
 from app.core.security import (
     AccessToken,
     burn_password_check,
@@ -14,7 +16,7 @@ from app.core.security import (
 )
 from app.crud import user as user_crud
 from app.models.user import User
-from app.schemas.user import UserCreate
+from app.schemas.user import PasswordChange, UserCreate
 from app.services.rate_limits import AbuseGuard
 
 INVALID_CREDENTIALS = "Incorrect email or password."
@@ -57,3 +59,19 @@ def authenticate(
 
 def issue_access_token(user: User, settings: Settings) -> AccessToken:
     return create_access_token(user_id=user.id, role=user.role.value, settings=settings)
+
+
+def change_password(db: Session, user: User, payload: PasswordChange, now: datetime) -> None:
+    """Every access token issued before this instant stops working (see `password_changed_at`)."""
+    if not verify_password(payload.current_password, user.hashed_password):
+        raise Forbidden("The current password is not correct.", code="invalid_current_password")
+    user.hashed_password = hash_password(payload.new_password)
+    user.password_changed_at = now
+    user.updated_at = now
+
+
+def close_account(user: User, now: datetime) -> None:
+    """Deactivate rather than delete: teachers' attendance records keep their rows, and the
+    account's tokens are refused from this request on."""
+    user.is_active = False
+    user.updated_at = now

@@ -1,8 +1,10 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentUser
+from app.api.deps import CurrentUser, DbSession
+from app.db.types import utcnow
 from app.schemas.common import error_responses
-from app.schemas.user import UserRead
+from app.schemas.user import PasswordChange, UserRead
+from app.services import users
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -10,3 +12,25 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.get("/me", response_model=UserRead, responses=error_responses(401))
 def read_me(user: CurrentUser) -> UserRead:
     return user  # type: ignore[return-value]
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 422),
+    summary="Change your password; every older access token stops working",
+)
+def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -> Response:
+    users.change_password(db, user, payload, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401),
+    summary="Close your account; its tokens are refused at once",
+)
+def close_account(db: DbSession, user: CurrentUser) -> Response:
+    users.close_account(user, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
