@@ -2,13 +2,16 @@
 
 from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.presence import ParticipantPresence, PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User, UserRole
 
 __all__ = [
     "ConnectionStatus",
     "EventSource",
+    "ParticipantPresence",
     "ParticipantRole",
+    "PresenceCloser",
     "SessionEvent",
     "SessionParticipant",
     "SessionStatus",

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from app.core.errors import Conflict
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
+from app.crud import presence as presence_crud
 from app.db.session import after_commit
 from app.models.event import EventSource
+from app.models.presence import PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
 from app.services.daily_client import DailyClient
 
@@ -85,12 +87,14 @@ def end(
     source: EventSource,
     actor_id: uuid.UUID | None = None,
     reason: str = "ended_by_teacher",
+    delete_room: bool = True,
 ) -> bool:
     """→ ended: participants marked left, open presence closed, the Daily room deleted.
 
     The room is deleted after the commit, so a failed commit never leaves a live
     session without its room; a failed delete is logged and reconcile retries it.
-    Returns whether anything changed (ending twice is a no-op).
+    Returns whether anything changed (ending twice is a no-op). `delete_room=False` leaves
+    the room to the caller (reconcile paces its deletes under Daily's rate limit).
     """
     if session.status is SessionStatus.ENDED:
         return False
@@ -98,6 +102,7 @@ def end(
     session.status = SessionStatus.ENDED
     session.ended_at = ended_at
     participant_crud.mark_all_left(db, session.id, ended_at)
+    presence_crud.close_open(db, session.id, ended_at, PresenceCloser.SESSION_ENDED)
     event_crud.record(
         db,
         session_id=session.id,
@@ -107,6 +112,7 @@ def end(
         payload={"reason": reason, "ended_at": ended_at.isoformat()},
         occurred_at=now,
     )
-    room_name = session.room_name
-    after_commit(db, lambda: daily.delete_room(room_name))
+    if delete_room:
+        room_name = session.room_name
+        after_commit(db, lambda: daily.delete_room(room_name))
     return True
