@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from app.db.types import utcnow
@@ -46,3 +46,28 @@ def list_for_session(
         .offset(offset)
     ).all()
     return list(rows), total
+
+
+def external_id_seen(db: Session, external_id: str) -> bool:
+    return bool(db.scalar(select(exists().where(SessionEvent.external_id == external_id))))
+
+
+def webhook_event_seen(
+    db: Session, session_id: uuid.UUID, type: str, payload_key: str, value: str
+) -> bool:
+    """Has this session already stored a webhook event of `type` whose payload has `key=value`?
+
+    Daily sometimes redelivers an event under a new id; its payload's own id is the same.
+    """
+    return bool(
+        db.scalar(
+            select(
+                exists().where(
+                    SessionEvent.session_id == session_id,
+                    SessionEvent.source == EventSource.WEBHOOK,
+                    SessionEvent.type == type,
+                    SessionEvent.payload[payload_key].as_string() == value,
+                )
+            )
+        )
+    )

@@ -1,0 +1,76 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from app.api.deps import DbSession, SettingsDep
+from app.db.types import utcnow
+from app.schemas.common import error_responses
+from app.schemas.webhook import WebhookAck
+from app.services import webhooks
+from app.services.webhooks import MAX_BODY_BYTES, PayloadTooLarge
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+async def capped_body(request: Request) -> bytes:
+    """The raw body, byte for byte (the signature covers it), refused past 1 MiB.
+
+    Content-Length is checked first, and the stream is counted too: a chunked body has none.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+    return bytes(body)
+
+
+RawBody = Annotated[bytes, Depends(capped_body)]
+
+
+@router.post(
+    "/daily",
+    response_model=WebhookAck,
+    responses=error_responses(400, 401, 413),
+    summary="Daily.co webhook receiver (authenticated by Daily's HMAC signature, not a JWT)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object"},
+                    "example": {
+                        "version": "1.0.0",
+                        "type": "participant.joined",
+                        "id": "ptcpt-join-6497c79b-f326-4942-aef8-c36a29140ad1-1708972279961",
+                        "payload": {
+                            "room": "tutorium-4f1c…",
+                            "session_id": "6497c79b-f326-4942-aef8-c36a29140ad1",
+                            "user_id": "our user id",
+                            "joined_at": 1708972279.96,
+                        },
+                        "event_ts": 1708972279.961,
+                    },
+                }
+            },
+        }
+    },
+)
+def receive_daily_webhook(
+    body: RawBody,
+    db: DbSession,
+    settings: SettingsDep,
+    x_webhook_signature: Annotated[str | None, Header()] = None,
+    x_webhook_timestamp: Annotated[str | None, Header()] = None,
+) -> WebhookAck:
+    return webhooks.handle_daily_webhook(
+        db,
+        settings=settings,
+        body=body,
+        signature=x_webhook_signature,
+        timestamp=x_webhook_timestamp,
+        now=utcnow(),
+    )

@@ -1,0 +1,92 @@
+"""Checking that a webhook really comes from Daily (facts: daily-api.md §5).
+
+Daily signs `"<X-Webhook-Timestamp>.<body>"` with HMAC-SHA256 under the base64-*decoded*
+webhook secret and sends the base64 digest in `X-Webhook-Signature`. Which body it signs is
+not settled: some production handlers verify the raw bytes, Daily's own example re-serialises
+the parsed event (`JSON.stringify`). So the raw body is tried first, then its compact form.
+Pure functions: no I/O, no clock of their own.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.core.errors import TutoriumError
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+_MILLISECONDS_ABOVE = 10**11  # a seconds value this large would be the year 5138
+
+
+class InvalidWebhookSignature(TutoriumError):
+    status_code = 401
+    code = "invalid_webhook_signature"
+    message = "The webhook signature is missing or invalid."
+
+
+def decode_secret(secret_b64: str) -> bytes:
+    """The HMAC key: Daily issues (and requires) the secret base64-encoded."""
+    try:
+        return base64.b64decode(secret_b64.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("DAILY_WEBHOOK_SECRET is not valid base64") from exc
+
+
+def compute_signature(key: bytes, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def compact_json(document: Any) -> bytes:
+    """What JavaScript's `JSON.stringify` makes of the parsed body (no spaces, raw UTF-8)."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_timestamp(value: str) -> datetime:
+    """`X-Webhook-Timestamp` as an aware datetime; Unix seconds, or milliseconds if huge."""
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise InvalidWebhookSignature("X-Webhook-Timestamp is not a number.") from None
+    if not math.isfinite(number) or number < 0:
+        raise InvalidWebhookSignature("X-Webhook-Timestamp is not a valid time.")
+    if number > _MILLISECONDS_ABOVE:
+        number /= 1000
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidWebhookSignature("X-Webhook-Timestamp is not a valid time.") from None
+
+
+def verify(
+    *,
+    key: bytes,
+    body: bytes,
+    parsed: Any,
+    signature: str | None,
+    timestamp: str | None,
+    now: datetime,
+) -> None:
+    """Raise InvalidWebhookSignature unless `signature` signs `body` (raw, or compact JSON of
+    `parsed` when it parsed) at a `timestamp` within five minutes of `now`."""
+    if not signature or not timestamp:
+        raise InvalidWebhookSignature("X-Webhook-Signature and X-Webhook-Timestamp are required.")
+    sent_at = parse_timestamp(timestamp)
+    if abs(now - sent_at) > MAX_CLOCK_SKEW:
+        raise InvalidWebhookSignature("X-Webhook-Timestamp is too far from now.")
+    given = signature.strip().encode()
+    candidates = [body]
+    if parsed is not None:
+        compact = compact_json(parsed)
+        if compact != body:
+            candidates.append(compact)
+    matched = False
+    for candidate in candidates:
+        expected = compute_signature(key, timestamp.strip(), candidate).encode()
+        matched |= hmac.compare_digest(expected, given)
+    if not matched:
+        raise InvalidWebhookSignature()
