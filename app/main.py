@@ -45,14 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if REAL_DAILY_HOST not in settings.daily_api_url:
             logger.warning("DAILY_API_URL does not point at Daily: rooms are emulated, no video")
-        # One HTTP client per process: its connection pool is what makes Daily calls cheap.
-        http = build_http_client(settings)
-        app.state.daily = DailyClient(http, settings, on_call=observe_daily_call)
-        app.state.token_minter = MeetingTokenMinter(app.state.daily, settings)
+        if app.state.daily_http.is_closed:  # started again after a shutdown (tests do this)
+            _connect_daily(app, settings)
         try:
             yield
         finally:
-            http.close()
+            app.state.daily_http.close()
             engine.dispose()
 
     app = FastAPI(
@@ -65,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.abuse_guard = AbuseGuard(settings)
+    _connect_daily(app, settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
     )
@@ -84,6 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(api_router)
     return app
+
+
+def _connect_daily(app: FastAPI, settings: Settings) -> None:
+    """One HTTP client per process: its connection pool is what makes Daily calls cheap."""
+    app.state.daily_http = build_http_client(settings)
+    app.state.daily = DailyClient(app.state.daily_http, settings, on_call=observe_daily_call)
+    app.state.token_minter = MeetingTokenMinter(app.state.daily, settings)
 
 
 def _count_sessions(session_factory: object) -> dict[str, int]:
