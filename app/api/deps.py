@@ -51,6 +51,11 @@ def get_current_user(
     if claims.issued_at < user.password_changed_at.replace(microsecond=0):
         raise Unauthorized("This token was issued before the password changed.")
     set_current_user_id(str(user.id))
+    # End the read-only transaction so its connection goes back to the pool now.
+    # FastAPI runs this dependency and the route in separate threadpool hops; a
+    # connection held across the hop lets a join storm fill every thread with
+    # requests waiting for connections held by requests waiting for threads.
+    db.commit()
     return user
 
 

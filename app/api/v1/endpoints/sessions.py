@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import (
     AbuseGuardDep,
@@ -30,6 +31,12 @@ from app.services import joins, participants, sessions
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
+# The routes are `async` and run their service in ONE threadpool hop on purpose. A sync
+# route makes FastAPI validate the response in a second hop, while the transaction (and
+# a session's row lock) is still open: in a join storm every thread can end up waiting
+# for that lock while its holder waits for a thread. Here the hop ends, the response is
+# checked on the event loop, and the commit runs on the dependency's own exit thread.
+
 
 @router.post(
     "",
@@ -38,7 +45,7 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
     responses=error_responses(401, 403, 422, 502, 503),
     summary="Create a session and its private Daily room (teachers only)",
 )
-def create_session(
+async def create_session(
     payload: SessionCreate,
     db: DbSession,
     teacher: CurrentTeacher,
@@ -46,7 +53,8 @@ def create_session(
     minter: TokenMinterDep,
     settings: SettingsDep,
 ) -> SessionCreated:
-    return sessions.create_session(
+    return await run_in_threadpool(
+        sessions.create_session,
         db,
         daily=daily,
         minter=minter,
@@ -63,15 +71,21 @@ def create_session(
     responses=error_responses(401, 422),
     summary="Sessions you teach or joined, newest first",
 )
-def list_sessions(
+async def list_sessions(
     db: DbSession,
     user: CurrentUser,
     status_filter: Annotated[SessionStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SessionPage:
-    return sessions.list_sessions(
-        db, user, status=status_filter, limit=limit, offset=offset, now=utcnow()
+    return await run_in_threadpool(
+        sessions.list_sessions,
+        db,
+        user,
+        status=status_filter,
+        limit=limit,
+        offset=offset,
+        now=utcnow(),
     )
 
 
@@ -81,7 +95,7 @@ def list_sessions(
     responses=error_responses(401, 403, 404, 409, 422, 429, 502, 503),
     summary="Join with a room code: get a meeting token for the room",
 )
-def join_by_code(
+async def join_by_code(
     payload: JoinByCode,
     db: DbSession,
     user: CurrentUser,
@@ -89,7 +103,8 @@ def join_by_code(
     guard: AbuseGuardDep,
     client_ip: ClientIp,
 ) -> JoinInfo:
-    return joins.join_by_code(
+    return await run_in_threadpool(
+        joins.join_by_code,
         db,
         minter=minter,
         guard=guard,
@@ -101,8 +116,8 @@ def join_by_code(
 
 
 @router.get("/{session_id}", response_model=SessionRead, responses=error_responses(401, 404, 422))
-def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> SessionRead:
-    return sessions.get_session(db, user, session_id, utcnow())
+async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> SessionRead:
+    return await run_in_threadpool(sessions.get_session, db, user, session_id, utcnow())
 
 
 @router.patch(
@@ -111,11 +126,17 @@ def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Sess
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
     summary="Edit a session (its teacher only); status moves forward only",
 )
-def update_session(
+async def update_session(
     session_id: uuid.UUID, patch: SessionUpdate, db: DbSession, user: CurrentUser, daily: DailyDep
 ) -> SessionRead:
-    return sessions.update_session(
-        db, daily=daily, user=user, session_id=session_id, patch=patch, now=utcnow()
+    return await run_in_threadpool(
+        sessions.update_session,
+        db,
+        daily=daily,
+        user=user,
+        session_id=session_id,
+        patch=patch,
+        now=utcnow(),
     )
 
 
@@ -125,10 +146,12 @@ def update_session(
     responses=error_responses(401, 403, 404, 422),
     summary="Delete a session and its Daily room (its teacher only)",
 )
-def delete_session(
+async def delete_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
 ) -> Response:
-    sessions.delete_session(db, daily=daily, user=user, session_id=session_id)
+    await run_in_threadpool(
+        sessions.delete_session, db, daily=daily, user=user, session_id=session_id
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,10 +161,12 @@ def delete_session(
     responses=error_responses(401, 403, 404, 422),
     summary="End a session now (its teacher only); ending twice is a no-op",
 )
-def end_session(
+async def end_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
 ) -> SessionRead:
-    return sessions.end_session(db, daily=daily, user=user, session_id=session_id, now=utcnow())
+    return await run_in_threadpool(
+        sessions.end_session, db, daily=daily, user=user, session_id=session_id, now=utcnow()
+    )
 
 
 @router.post(
@@ -150,10 +175,12 @@ def end_session(
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
     summary="Get a fresh meeting token: the teacher, or a student holding a seat",
 )
-def join_session(
+async def join_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, minter: TokenMinterDep
 ) -> JoinInfo:
-    return joins.join_session(db, minter=minter, user=user, session_id=session_id, now=utcnow())
+    return await run_in_threadpool(
+        joins.join_session, db, minter=minter, user=user, session_id=session_id, now=utcnow()
+    )
 
 
 @router.post(
@@ -162,8 +189,8 @@ def join_session(
     responses=error_responses(401, 404, 422),
     summary="Mark yourself as having left the session",
 )
-def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
-    joins.leave_session(db, user=user, session_id=session_id, now=utcnow())
+async def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
+    await run_in_threadpool(joins.leave_session, db, user=user, session_id=session_id, now=utcnow())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -172,8 +199,12 @@ def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Re
     response_model=ParticipantList,
     responses=error_responses(401, 404, 422),
 )
-def list_participants(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> ParticipantList:
-    return participants.list_participants(db, user=user, session_id=session_id)
+async def list_participants(
+    session_id: uuid.UUID, db: DbSession, user: CurrentUser
+) -> ParticipantList:
+    return await run_in_threadpool(
+        participants.list_participants, db, user=user, session_id=session_id
+    )
 
 
 @router.post(
@@ -182,10 +213,16 @@ def list_participants(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
     summary="Remove a student for good: seat freed, ejected and banned from the room",
 )
-def remove_participant(
+async def remove_participant(
     session_id: uuid.UUID, user_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
 ) -> Response:
-    participants.remove_participant(
-        db, daily=daily, teacher=user, session_id=session_id, user_id=user_id, now=utcnow()
+    await run_in_threadpool(
+        participants.remove_participant,
+        db,
+        daily=daily,
+        teacher=user,
+        session_id=session_id,
+        user_id=user_id,
+        now=utcnow(),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
