@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DbSession, SettingsDep
 from app.db.types import utcnow
@@ -59,14 +60,16 @@ RawBody = Annotated[bytes, Depends(capped_body)]
         }
     },
 )
-def receive_daily_webhook(
+async def receive_daily_webhook(
     body: RawBody,
     db: DbSession,
     settings: SettingsDep,
     x_webhook_signature: Annotated[str | None, Header()] = None,
     x_webhook_timestamp: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
-    return webhooks.handle_daily_webhook(
+    # One threadpool hop for the whole transaction (see endpoints/sessions.py for why).
+    return await run_in_threadpool(
+        webhooks.handle_daily_webhook,
         db,
         settings=settings,
         body=body,
