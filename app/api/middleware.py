@@ -74,25 +74,32 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        finally:
-            elapsed = time.perf_counter() - started
-            template = route_template(scope)
-            method = scope["method"]
-            HTTP_REQUESTS.labels(method, template, str(status)).inc()
-            HTTP_LATENCY.labels(method, template).observe(elapsed)
-            access_logger.info(
-                "%s %s %s",
-                method,
-                template,
-                status,
-                extra={
-                    "method": method,
-                    "path": template,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-            request_context_var.reset(reset)
+        except BaseException:
+            # The context stays set: the error handler outside logs with this request's id.
+            self._record(scope, status, started)
+            raise
+        self._record(scope, status, started)
+        request_context_var.reset(reset)
+
+    @staticmethod
+    def _record(scope: Scope, status: int, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        template = route_template(scope)
+        method = scope["method"]
+        HTTP_REQUESTS.labels(method, template, str(status)).inc()
+        HTTP_LATENCY.labels(method, template).observe(elapsed)
+        access_logger.info(
+            "%s %s %s",
+            method,
+            template,
+            status,
+            extra={
+                "method": method,
+                "path": template,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
 
 
 PAYLOAD_TOO_LARGE = "Request body is larger than 1 MiB."
