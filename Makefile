@@ -44,5 +44,12 @@ lock: $(VENV)/.dev-installed
 	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --extra dev \
 		-c requirements.lock -o requirements-dev.lock pyproject.toml
 
+# The join-storm benchmark (bench/join_storm.py, figures in bench/RESULTS.md); not part of
+# `make test`. Its own database (tutorium_bench), emulator and servers; a few minutes on 2 cores.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--students 1000 --concurrency 100 --profile".
+bench: $(VENV)/.dev-installed
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m bench.join_storm $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs join_storm (not part of `make test`)."""

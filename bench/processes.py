@@ -1,0 +1,152 @@
+"""Subprocesses for the benchmarks: the Daily emulator and uvicorn, on free loopback ports.
+
+Each one runs in its own process group, so stopping it also stops the workers uvicorn forked,
+and `ProcessGroup` stops everything it started when the bench ends, fails or is interrupted.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+class Service:
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+        self.name, self.command, self.env, self.log = name, command, env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "Service":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def wait_http(self, url: str, *, timeout: float = 60.0, hits: int = 1) -> None:
+        """Until `url` has answered 200 `hits` times in a row (one per worker is a fair guess
+        that every worker is up: uvicorn's workers share the listening socket)."""
+        deadline = time.monotonic() + timeout
+        ok = 0
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                code = self.process.returncode
+                sys.exit(f"bench: {self.name} exited with {code}; see {self.log}")
+            try:
+                ok = ok + 1 if httpx.get(url, timeout=2.0).status_code == 200 else 0
+            except httpx.TransportError:
+                ok = 0
+            if ok >= hits:
+                return
+            time.sleep(0.1)
+        sys.exit(f"bench: {self.name} did not answer {url} within {timeout:.0f} s; see {self.log}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its descendants (uvicorn's workers)."""
+    return _cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in _children(pid))
+
+
+def postgres_cpu_snapshot() -> dict[int, float]:
+    """CPU time of each PostgreSQL process by pid (other users' backends too)."""
+    snapshot = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    snapshot[int(entry.name)] = _cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return snapshot
+
+
+def postgres_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU PostgreSQL spent between two snapshots; backends that exited in between are lost,
+    so on a shared server this is a rough figure."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+class ProcessGroup:
+    """Stops, newest first, every service started through it."""
+
+    def __init__(self) -> None:
+        self.services: list[Service] = []
+
+    def start(self, service: Service) -> Service:
+        self.services.append(service)
+        return service.start()
+
+    def stop(self, service: Service) -> None:
+        service.stop()
+        self.services.remove(service)
+
+    def __enter__(self) -> "ProcessGroup":
+        # SIGTERM (make killed, CI cancelled) unwinds like Ctrl-C, so `finally` still runs.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
+
+
+def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
