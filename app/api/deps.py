@@ -1,19 +1,20 @@
 """The API's vocabulary: typed dependency aliases that make route signatures read as sentences."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
+from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import Forbidden, Unauthorized
-from app.core.logging import set_current_user_id
-from app.core.security import decode_access_token
-from app.crud import user as user_crud
-from app.db.session import unit_of_work
+from app.core.security import AccessClaims, decode_access_token
+from app.db.session import abort_unit_of_work, commit_unit_of_work
 from app.models.user import User, UserRole
+from app.services import users
 from app.services.daily_client import DailyClient
 from app.services.meeting_tokens import MeetingTokenMinter
 from app.services.rate_limits import AbuseGuard
@@ -21,36 +22,52 @@ from app.services.rate_limits import AbuseGuard
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that only read app state are `async def`: FastAPI runs a sync one in a
+# threadpool hop, which on the join path costs more than the work itself.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: commit when the route returns, roll back when it raises.
 
-    Used with `scope="function"` so the commit runs before the response is sent:
-    a failed commit reaches the client as an error, never as a 200.
+    Used with `scope="function"` so the commit runs before the response is sent: a
+    failed commit reaches the client as an error, never as a 200. The session is made
+    on the loop (it opens no connection until first used); commit and rollback run in a
+    thread with a limiter of their own, as FastAPI does for sync dependencies' exits, so
+    a request holding a row lock never waits for a busy threadpool to release it.
     """
-    with unit_of_work(request.app.state.session_factory) as db:
+    db = request.app.state.session_factory()
+    try:
         yield db
+    except BaseException:
+        with anyio.CancelScope(shield=True):  # a client hanging up must not skip the rollback
+            await anyio.to_thread.run_sync(abort_unit_of_work, db, limiter=CapacityLimiter(1))
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(commit_unit_of_work, db, limiter=CapacityLimiter(1))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def get_current_user(
-    db: DbSession, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
+async def get_access_claims(
+    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> AccessClaims:
+    """The bearer token, verified (signature, expiry); the account itself is checked later."""
     if not token:
         raise Unauthorized("Not authenticated.")
-    claims = decode_access_token(token, settings)
-    user = user_crud.get_by_id(db, claims.user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized()
-    if claims.issued_at < user.password_changed_at.replace(microsecond=0):
-        raise Unauthorized("This token was issued before the password changed.")
-    set_current_user_id(str(user.id))
+    return decode_access_token(token, settings)
+
+
+AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
+
+
+def get_current_user(db: DbSession, claims: AccessClaimsDep) -> User:
+    user = users.resolve_user(db, claims)
     # End the read-only transaction so its connection goes back to the pool now.
     # FastAPI runs this dependency and the route in separate threadpool hops; a
     # connection held across the hop lets a join storm fill every thread with
@@ -62,7 +79,7 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_current_teacher(user: CurrentUser) -> User:
+async def get_current_teacher(user: CurrentUser) -> User:
     if user.role is not UserRole.TEACHER:
         raise Forbidden("Only teachers can do this.", code="teacher_only")
     return user
@@ -71,11 +88,11 @@ def get_current_teacher(user: CurrentUser) -> User:
 CurrentTeacher = Annotated[User, Depends(get_current_teacher)]
 
 
-def get_daily(request: Request) -> DailyClient:
+async def get_daily(request: Request) -> DailyClient:
     return request.app.state.daily
 
 
-def get_token_minter(request: Request) -> MeetingTokenMinter:
+async def get_token_minter(request: Request) -> MeetingTokenMinter:
     return request.app.state.token_minter
 
 
@@ -83,11 +100,11 @@ DailyDep = Annotated[DailyClient, Depends(get_daily)]
 TokenMinterDep = Annotated[MeetingTokenMinter, Depends(get_token_minter)]
 
 
-def get_abuse_guard(request: Request) -> AbuseGuard:
+async def get_abuse_guard(request: Request) -> AbuseGuard:
     return request.app.state.abuse_guard
 
 
-def get_client_ip(request: Request) -> str:
+async def get_client_ip(request: Request) -> str:
     """The address uvicorn reports: its --forwarded-allow-ips decides which proxies to trust,
     so X-Forwarded-For is never parsed here."""
     return request.client.host if request.client else "unknown"

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
@@ -73,4 +73,68 @@ def mark_all_left(db: Session, session_id: uuid.UUID, now: datetime) -> None:
             SessionParticipant.status == ConnectionStatus.JOINED,
         )
         .values(status=ConnectionStatus.LEFT, left_at=now)
+    )
+
+
+# Built once: composing this statement on every join costs more CPU than running it.
+_SEAT_COUNT = (
+    select(func.count())
+    .select_from(SessionParticipant)
+    .where(
+        SessionParticipant.session_id == bindparam("session_id"),
+        SessionParticipant.role == ParticipantRole.STUDENT,
+        SessionParticipant.removed_at.is_(None),
+    )
+    .scalar_subquery()
+)
+_WITH_SEAT_COUNT = (
+    select(_SEAT_COUNT, SessionParticipant)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(
+        SessionParticipant,
+        and_(
+            SessionParticipant.session_id == bindparam("session_id"),
+            SessionParticipant.user_id == bindparam("user_id"),
+        ),
+    )
+)
+
+
+def get_with_seat_count(
+    db: Session, session_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[SessionParticipant | None, int]:
+    """The caller's row (or None) and the seated-student count, in one round trip.
+
+    Outer-joined to a one-row SELECT so the count comes back even when the caller
+    has no row yet. Run it under the session's row lock: the count is the seat check.
+    """
+    row = db.execute(_WITH_SEAT_COUNT, {"session_id": session_id, "user_id": user_id}).one()
+    return row[1], int(row[0] or 0)
+
+
+_INSERT_SEAT = insert(SessionParticipant.__table__)
+
+
+def insert_seat(
+    db: Session,
+    *,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: ParticipantRole,
+    now: datetime,
+) -> None:
+    """A plain INSERT, no ORM object: the join path never reads the row back."""
+    db.execute(
+        _INSERT_SEAT,
+        {
+            "id": uuid.uuid4(),
+            "session_id": session_id,
+            "user_id": user_id,
+            "role": role,
+            "status": ConnectionStatus.JOINED,
+            "first_joined_at": now,
+            "last_joined_at": now,
+            "left_at": None,
+            "removed_at": None,
+        },
     )

@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
@@ -25,6 +25,19 @@ def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None
 
 def get_by_code(db: Session, room_code: str) -> TutoringSession | None:
     return db.scalar(select(TutoringSession).where(TutoringSession.room_code == room_code))
+
+
+_BY_CODE_FOR_UPDATE = (
+    select(TutoringSession)
+    .where(TutoringSession.room_code == bindparam("room_code"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def get_by_code_for_update(db: Session, room_code: str) -> TutoringSession | None:
+    """The join path's one lookup: built once, it is compiled once per process."""
+    return db.scalar(_BY_CODE_FOR_UPDATE, {"room_code": room_code})
 
 
 def room_code_taken(db: Session, room_code: str) -> bool:

@@ -75,20 +75,35 @@ def _run_steps(db: Session, key: str, *, newest_first: bool) -> None:
             logger.exception("%s step failed; reconcile will clean up", key)
 
 
+def commit_unit_of_work(db: Session) -> None:
+    """Commit, then run the after-commit steps; on failure roll back and compensate."""
+    try:
+        db.commit()
+    except BaseException:
+        abort_unit_of_work(db)
+        raise
+    db.info.pop(_COMPENSATIONS_KEY, None)
+    _run_steps(db, _AFTER_COMMIT_KEY, newest_first=False)
+    db.close()
+
+
+def abort_unit_of_work(db: Session) -> None:
+    """Roll back, drop the after-commit steps and run the compensations."""
+    try:
+        db.rollback()
+        db.info.pop(_AFTER_COMMIT_KEY, None)
+        _run_steps(db, _COMPENSATIONS_KEY, newest_first=True)
+    finally:
+        db.close()
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Commit when the block finishes, roll back (and compensate) when it raises."""
     db = factory()
     try:
         yield db
-        db.commit()
     except BaseException:
-        db.rollback()
-        db.info.pop(_AFTER_COMMIT_KEY, None)
-        _run_steps(db, _COMPENSATIONS_KEY, newest_first=True)
+        abort_unit_of_work(db)
         raise
-    else:
-        db.info.pop(_COMPENSATIONS_KEY, None)
-        _run_steps(db, _AFTER_COMMIT_KEY, newest_first=False)
-    finally:
-        db.close()
+    commit_unit_of_work(db)

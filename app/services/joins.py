@@ -1,9 +1,7 @@
 """Joining a session: seats, roles and the meeting token that carries them.
 
-Authorisation is checked on a plain read, the token is minted, and only then is
-the session row locked to take the seat: in `api` token mode minting is a call
-to Daily, and holding the row lock through it would serialise a class's whole
-join rush behind one network round trip.
+This is the hottest path of the service (a class's whole join rush), so each
+join is a handful of statements on the locked session row; see `_join`.
 """
 
 import uuid
@@ -12,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.security import AccessClaims
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
@@ -25,6 +24,7 @@ from app.services.meeting_tokens import MeetingTokenMinter, TokenGrant, token_ex
 from app.services.rate_limits import AbuseGuard
 from app.services.room_codes import normalize_room_code
 from app.services.session_access import SESSION_NOT_FOUND, load_visible
+from app.services.users import resolve_user
 
 
 def issue_join_info(
@@ -60,12 +60,39 @@ def _ensure_not_removed(participant: SessionParticipant | None) -> None:
         raise Forbidden("You were removed from this session.", code="removed_from_session")
 
 
+def _ensure_may_join(
+    session: TutoringSession,
+    participant: SessionParticipant | None,
+    user: User,
+    *,
+    by_code: bool,
+    now: datetime,
+) -> None:
+    """By id only the teacher or a seated student (anyone else: 404, the id stays secret);
+    by code anyone. Never a removed student, never an ended session."""
+    if not by_code and participant is None and session.teacher_id != user.id:
+        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+    _ensure_not_removed(participant)
+    lifecycle.ensure_not_ended(session, now)
+
+
 def join_session(
-    db: Session, *, minter: MeetingTokenMinter, user: User, session_id: uuid.UUID, now: datetime
+    db: Session,
+    *,
+    minter: MeetingTokenMinter,
+    claims: AccessClaims,
+    session_id: uuid.UUID,
+    now: datetime,
 ) -> JoinInfo:
     """Join by id: the teacher, or a student who already holds a seat."""
-    session, participant = load_visible(db, user, session_id)
-    return _join(db, minter=minter, user=user, session=session, participant=participant, now=now)
+    user = resolve_user(db, claims)
+    lock = minter.signs_locally
+    session = (
+        session_crud.get_for_update(db, session_id) if lock else session_crud.get(db, session_id)
+    )
+    if session is None:
+        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+    return _join(db, minter=minter, user=user, session=session, locked=lock, by_code=False, now=now)
 
 
 def join_by_code(
@@ -73,7 +100,7 @@ def join_by_code(
     *,
     minter: MeetingTokenMinter,
     guard: AbuseGuard,
-    user: User,
+    claims: AccessClaims,
     client_ip: str,
     room_code: str,
     now: datetime,
@@ -82,15 +109,21 @@ def join_by_code(
 
     Only an unknown code counts against the caller's lookup limit; a known code
     that refuses (full, ended) says nothing a guesser could use.
+
+    Both join routes take the verified token and resolve its account here, in the same
+    transaction and thread hop as the join: the class's join rush is the one moment
+    where an extra hop and round trip per request show.
     """
+    user = resolve_user(db, claims)
     guard.ensure_code_lookup_allowed(str(user.id), client_ip)
     code = normalize_room_code(room_code)
-    session = session_crud.get_by_code(db, code) if code else None
+    lock = minter.signs_locally
+    lookup = session_crud.get_by_code_for_update if lock else session_crud.get_by_code
+    session = lookup(db, code) if code else None
     if session is None:
         guard.record_failed_code_lookup(str(user.id), client_ip)
         raise NotFound("No session has this room code.", code="room_code_not_found")
-    participant = participant_crud.get(db, session.id, user.id)
-    return _join(db, minter=minter, user=user, session=session, participant=participant, now=now)
+    return _join(db, minter=minter, user=user, session=session, locked=lock, by_code=True, now=now)
 
 
 def _join(
@@ -99,45 +132,57 @@ def _join(
     minter: MeetingTokenMinter,
     user: User,
     session: TutoringSession,
-    participant: SessionParticipant | None,
+    locked: bool,
+    by_code: bool,
     now: datetime,
 ) -> JoinInfo:
-    is_teacher = session.teacher_id == user.id
-    _ensure_not_removed(participant)
-    lifecycle.ensure_not_ended(session, now)
-    join = issue_join_info(minter, session, user, is_owner=is_teacher, now=now)
+    """Check, mint and seat, with the session row locked while the seat is taken.
 
-    locked = session_crud.get_for_update(db, session.id)
-    if locked is None:
-        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    lifecycle.ensure_not_ended(locked, now)
+    Self-signed tokens are minted locally, so the session was locked at its first read
+    and the join is three statements. An `api`-mode token is a call to Daily: it is
+    minted after checks on a plain read and before the lock, so no Daily round trip
+    ever holds the row that every other join of the class is waiting for.
+    """
+    is_teacher = session.teacher_id == user.id
+    join: JoinInfo | None = None
+    if not locked:
+        participant = participant_crud.get(db, session.id, user.id)
+        _ensure_may_join(session, participant, user, by_code=by_code, now=now)
+        join = issue_join_info(minter, session, user, is_owner=is_teacher, now=now)
+        relocked = session_crud.get_for_update(db, session.id)
+        if relocked is None:
+            raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+        session = relocked
+    participant, seated = participant_crud.get_with_seat_count(db, session.id, user.id)
+    _ensure_may_join(session, participant, user, by_code=by_code, now=now)
+    if join is None:
+        join = issue_join_info(minter, session, user, is_owner=is_teacher, now=now)
+    role = ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT
+    _seat(db, session, user, participant, seated=seated, role=role, now=now)
     if is_teacher:
-        _seat(db, locked, user, ParticipantRole.TEACHER, now)
-        lifecycle.activate(db, locked, now=now, source=EventSource.API, actor_id=user.id)
-    else:
-        _seat(db, locked, user, ParticipantRole.STUDENT, now)
+        lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user.id)
     return join
 
 
 def _seat(
-    db: Session, session: TutoringSession, user: User, role: ParticipantRole, now: datetime
-) -> SessionParticipant:
+    db: Session,
+    session: TutoringSession,
+    user: User,
+    participant: SessionParticipant | None,
+    *,
+    seated: int,
+    role: ParticipantRole,
+    now: datetime,
+) -> None:
     """Reuse the caller's row (a rejoin keeps the seat) or take a new seat, under the row lock."""
-    participant = participant_crud.get(db, session.id, user.id)
     if participant is not None:
-        _ensure_not_removed(participant)
         participant.status = ConnectionStatus.JOINED
         participant.last_joined_at = now
         participant.left_at = None
-        return participant
-    full = role is ParticipantRole.STUDENT and (
-        participant_crud.seated_students(db, session.id) >= session.max_participants
-    )
-    if full:
+        return
+    if role is ParticipantRole.STUDENT and seated >= session.max_participants:
         raise Conflict("This session is full.", code="session_full")
-    participant = participant_crud.create(
-        db, session_id=session.id, user_id=user.id, role=role, now=now
-    )
+    participant_crud.insert_seat(db, session_id=session.id, user_id=user.id, role=role, now=now)
     event_crud.record(
         db,
         session_id=session.id,
@@ -146,7 +191,6 @@ def _seat(
         payload={"user_id": str(user.id), "role": role.value},
         occurred_at=now,
     )
-    return participant
 
 
 def leave_session(db: Session, *, user: User, session_id: uuid.UUID, now: datetime) -> None:

@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, Unauthorized
+from app.core.logging import set_current_user_id
 from app.core.security import (
+    AccessClaims,
     AccessToken,
     burn_password_check,
     create_access_token,
@@ -54,6 +56,18 @@ def authenticate(
     if user is None or not verify_password(password, user.hashed_password) or not user.is_active:
         guard.record_failed_login(email, client_ip)
         raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+    return user
+
+
+def resolve_user(db: Session, claims: AccessClaims) -> User:
+    """The account behind a verified token: gone, closed, or older than the last password
+    change all get the same 401, at once (nothing is cached)."""
+    user = user_crud.get_by_id(db, claims.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized()
+    if claims.issued_at < user.password_changed_at.replace(microsecond=0):
+        raise Unauthorized("This token was issued before the password changed.")
+    set_current_user_id(str(user.id))
     return user
 
 

@@ -6,6 +6,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import (
     AbuseGuardDep,
+    AccessClaimsDep,
     ClientIp,
     CurrentTeacher,
     CurrentUser,
@@ -98,7 +99,7 @@ async def list_sessions(
 async def join_by_code(
     payload: JoinByCode,
     db: DbSession,
-    user: CurrentUser,
+    claims: AccessClaimsDep,
     minter: TokenMinterDep,
     guard: AbuseGuardDep,
     client_ip: ClientIp,
@@ -108,7 +109,7 @@ async def join_by_code(
         db,
         minter=minter,
         guard=guard,
-        user=user,
+        claims=claims,
         client_ip=client_ip,
         room_code=payload.room_code,
         now=utcnow(),
@@ -176,10 +177,10 @@ async def end_session(
     summary="Get a fresh meeting token: the teacher, or a student holding a seat",
 )
 async def join_session(
-    session_id: uuid.UUID, db: DbSession, user: CurrentUser, minter: TokenMinterDep
+    session_id: uuid.UUID, db: DbSession, claims: AccessClaimsDep, minter: TokenMinterDep
 ) -> JoinInfo:
     return await run_in_threadpool(
-        joins.join_session, db, minter=minter, user=user, session_id=session_id, now=utcnow()
+        joins.join_session, db, minter=minter, claims=claims, session_id=session_id, now=utcnow()
     )
 
 
