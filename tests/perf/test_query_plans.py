@@ -120,13 +120,6 @@ def list_plans(db: Session, user_id: uuid.UUID) -> list[str]:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="list_for_user filters `teacher_id = :u OR EXISTS (participant)`: PostgreSQL cannot "
-    "look an OR with a subquery up in ix_sessions_teacher_id_created_at and scans every session "
-    "(bench/RESULTS.md, second scenario). Drop this mark once the query selects "
-    "`id IN (taught UNION ALL joined)`.",
-)
 def test_list_sessions_looks_taught_sessions_up_by_teacher(
     db: Session, classroom: tuple[TutoringSession, Account]
 ) -> None:
