@@ -12,12 +12,14 @@ import shutil
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium_test"
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _server_reachable(admin_url: URL) -> bool:
@@ -78,7 +80,49 @@ def recreate_database(url: URL) -> None:
     engine.dispose()
 
 
+def _redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def ensure_redis(url: str) -> None:
+    """The rate-limit tests run once on Redis: start a local one if it is installed."""
+    if _redis_reachable(url):
+        return
+    if shutil.which("redis-server") and urlsplit(url).hostname in ("127.0.0.1", "localhost"):
+        print("testdb: starting local redis-server (no persistence)", file=sys.stderr)
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            check=False,
+        )
+        for _ in range(20):
+            if _redis_reachable(url):
+                return
+            time.sleep(0.5)
+    sys.exit(
+        f"testdb: no Redis reachable at {url}. Start one, or set TEST_REDIS_URL "
+        "(the rate-limit tests run once in memory and once on Redis)."
+    )
+
+
 def main() -> None:
+    ensure_redis(os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL)
     url = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
     recreate_database(url)
     env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)}

@@ -1,5 +1,6 @@
 """Abuse limits, run once on in-memory counts and once on the Redis of this machine."""
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
 from app.services.rate_limits import AbuseGuard
+from devtools.testdb import DEFAULT_TEST_REDIS_URL
 from tests.conftest import TEST_PASSWORD, Account, AccountFactory, make_settings
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import create_session, join_by_code
@@ -24,7 +26,10 @@ LIMITS = {
 }
 
 
-@pytest.fixture(params=["memory://", "redis://127.0.0.1:6379/0"], ids=["memory", "redis"])
+@pytest.fixture(
+    params=["memory://", os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL],
+    ids=["memory", "redis"],
+)
 def limited_client(
     request: pytest.FixtureRequest, session_factory: sessionmaker[Session], daily: FakeDaily
 ) -> Iterator[TestClient]:
