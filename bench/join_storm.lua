@@ -12,18 +12,7 @@
 -- sleeping for its -d duration after the threads stop, so the thread writes a "done" line and
 -- the driver interrupts wrk when every thread has written one.
 
-local ffi = require("ffi")
-ffi.cdef([[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
-int clock_gettime(int clock_id, bench_timespec *tp);
-]])
-local CLOCK_MONOTONIC = 1
-local timespec = ffi.new("bench_timespec")
-
-local function now_us()
-  ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
-  return tonumber(timespec.tv_sec) * 1000000 + math.floor(tonumber(timespec.tv_nsec) / 1000)
-end
+local now_us = require("monotonic").now_us
 
 local next_thread_id = 0
 

@@ -12,10 +12,8 @@ warm-up storm (worker start-up, the per-process domain-id lookup, pool fill) and
 """
 
 import argparse
-import base64
 import json
 import os
-import secrets
 import signal
 import statistics
 import subprocess
@@ -26,15 +24,22 @@ from typing import Any
 
 import httpx
 
-from app.core.config import Settings
 from app.models.user import UserRole
 from bench import seed
 from bench.baseline_app import BASELINE_PATH, create_tables
 from bench.load import StormResult, storm
-from bench.processes import HOST, ProcessGroup, Service, free_port
+from bench.processes import (
+    HOST,
+    ApiSecrets,
+    ProcessGroup,
+    Service,
+    add_run_arguments,
+    api_env,
+    free_port,
+    start_uvicorn,
+)
 
 JOIN_PATH = "/api/v1/sessions/join-by-code"
-DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium_bench"
 TARGET_RATIO = 0.6
 TARGET_P99_FACTOR = 2.0
 GATED_MODE = "self_signed"
@@ -44,19 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=500, help="N: joins per storm")
     parser.add_argument("--concurrency", type=int, default=50, help="C: connections")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--repeats", type=int, default=3, help="timed storms per mode")
     parser.add_argument("--latency-ms", type=int, default=80, help="added to each Daily call")
     parser.add_argument("--modes", default="self_signed,api", help="DAILY_TOKEN_MODE values")
-    parser.add_argument("--pool-size", type=int, help="DATABASE_POOL_SIZE (app default if unset)")
-    parser.add_argument("--max-overflow", type=int, help="DATABASE_MAX_OVERFLOW")
-    parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument("--out", type=Path, default=Path("bench/out"))
     parser.add_argument("--profile", action="store_true", help="py-spy the timed API storms")
-    parser.add_argument("--no-check", action="store_true", help="exit 0 even if targets miss")
+    add_run_arguments(parser, pool_size=None, max_overflow=None)
     args = parser.parse_args(argv)
-    args.database_url = args.database_url or DEFAULT_DATABASE_URL
     args.modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     return args
 
@@ -77,15 +75,7 @@ class Daily:
 def start_server(
     group: ProcessGroup, name: str, app: str, env: dict[str, str], args: argparse.Namespace
 ) -> tuple[Service, str]:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
-        "--workers", str(args.workers), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    service = group.start(Service(name, command, env, args.out / f"{name}.log"))
-    url = f"http://{HOST}:{port}"
-    service.wait_http(f"{url}/health", hits=2 * args.workers)
-    return service, url
+    return start_uvicorn(group, name, app, env, workers=args.workers, log_dir=args.out)
 
 
 def start_profiler(service: Service, output: Path) -> subprocess.Popen[bytes]:
@@ -233,16 +223,14 @@ def print_report(results: list[dict[str, Any]], args: argparse.Namespace) -> lis
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    secret_key = secrets.token_urlsafe(48)
-    daily_key = secrets.token_hex(32)
-    webhook_secret = base64.b64encode(secrets.token_bytes(32)).decode()
+    api_secrets = ApiSecrets.generate()
     emulator_port = free_port()
     daily_url = f"http://{HOST}:{emulator_port}"
     storms_per_mode = 1 + args.repeats
 
     print(f"bench: database {args.database_url.rsplit('/', 1)[-1]}: recreate, migrate, seed")
     seed.recreate_and_migrate(args.database_url)
-    settings = Settings(_env_file=None, database_url=args.database_url, secret_key=secret_key)  # type: ignore[call-arg]
+    settings = seed.token_settings(args.database_url, api_secrets.secret_key)
     from app.db.session import build_engine
 
     engine = build_engine(settings)
@@ -259,21 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "tokens.txt", settings, cohort.student_ids, UserRole.STUDENT
     )
 
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "production",
-        "DATABASE_URL": args.database_url,
-        "SECRET_KEY": secret_key,
-        "DAILY_API_URL": f"{daily_url}/v1",
-        "DAILY_API_KEY": daily_key,
-        "DAILY_WEBHOOK_SECRET": webhook_secret,
-        "RATE_LIMIT_ENABLED": "false",
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-    }
-    if args.pool_size is not None:
-        env["DATABASE_POOL_SIZE"] = str(args.pool_size)
-    if args.max_overflow is not None:
-        env["DATABASE_MAX_OVERFLOW"] = str(args.max_overflow)
+    env = api_env(
+        args.database_url, f"{daily_url}/v1", api_secrets,
+        pool_size=args.pool_size, max_overflow=args.max_overflow,
+    )  # fmt: skip
 
     results = []
     with ProcessGroup() as group:
@@ -283,8 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         ]  # fmt: skip
         emulator_env = {
             **os.environ,
-            "DAILY_EMULATOR_API_KEY": daily_key,
-            "DAILY_EMULATOR_WEBHOOK_SECRET": webhook_secret,
+            "DAILY_EMULATOR_API_KEY": api_secrets.daily_api_key,
+            "DAILY_EMULATOR_WEBHOOK_SECRET": api_secrets.daily_webhook_secret,
         }
         emulator = Service("daily-emulator", emulator_command, emulator_env, args.out / "emu.log")
         group.start(emulator).wait_http(f"{daily_url}/_emulator/requests")

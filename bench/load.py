@@ -1,4 +1,5 @@
-"""One storm: wrk with join_storm.lua, exactly one request per token, and its figures.
+"""wrk runs and their figures: a storm (join_storm.lua, exactly one request per token) and a
+steady load (steady_load.lua, C connections for a fixed time).
 
 wrk (C, epoll) rather than a Python client: on two cores an asyncio client competes with the
 server's workers for CPU and becomes the bottleneck it was meant to measure.
@@ -6,6 +7,7 @@ server's workers for CPU and becomes the bottleneck it was meant to measure.
 
 import json
 import math
+import os
 import shutil
 import signal
 import subprocess
@@ -18,7 +20,11 @@ from pathlib import Path
 
 from bench.processes import postgres_cpu_between, postgres_cpu_snapshot, tree_cpu_seconds
 
-LUA_SCRIPT = Path(__file__).with_name("join_storm.lua")
+BENCH_DIR = Path(__file__).parent
+LUA_SCRIPT = BENCH_DIR / "join_storm.lua"
+STEADY_SCRIPT = BENCH_DIR / "steady_load.lua"
+# The scripts share bench/monotonic.lua through require().
+WRK_ENV = {**os.environ, "LUA_PATH": f"{BENCH_DIR}/?.lua;;"}
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,10 @@ def storm(
             path,
             json.dumps(body),
         ]
-        cpu_before = _cpu_now(server_pid)
-        wrk = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cpu_before = cpu_now(server_pid)
+        wrk = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=WRK_ENV
+        )
         try:
             outputs = [Path(f"{prefix}{k}.txt") for k in range(threads)]
             deadline = time.monotonic() + timeout_s + 10
@@ -106,22 +114,33 @@ def storm(
             if wrk.poll() is None:
                 wrk.kill()
                 wrk.wait()
-        cpu_after = _cpu_now(server_pid)
+        cpu_after = cpu_now(server_pid)
         result = _summarise(outputs, expected)
     if server_pid is None or not result.requests:
         return result
-    server_ms = round((cpu_after[0] - cpu_before[0]) * 1000 / result.requests, 2)
-    postgres_s = postgres_cpu_between(cpu_before[1], cpu_after[1])
-    postgres_ms = round(postgres_s * 1000 / result.requests, 2)
+    server_ms, postgres_ms = cpu_ms_per_request(cpu_before, cpu_after, result.requests)
     return replace(
         result, server_cpu_ms_per_request=server_ms, postgres_cpu_ms_per_request=postgres_ms
     )
 
 
-def _cpu_now(server_pid: int | None) -> tuple[float, dict[int, float]]:
+CpuSnapshot = tuple[float, dict[int, float]]
+
+
+def cpu_now(server_pid: int | None) -> CpuSnapshot:
+    """CPU seconds used so far by the server's process tree, and by each PostgreSQL process."""
     if server_pid is None:
         return (0.0, {})
     return tree_cpu_seconds(server_pid), postgres_cpu_snapshot()
+
+
+def cpu_ms_per_request(
+    before: CpuSnapshot, after: CpuSnapshot, requests: int
+) -> tuple[float, float]:
+    """(server, PostgreSQL) CPU milliseconds per request between two snapshots."""
+    server_s = after[0] - before[0]
+    postgres_s = postgres_cpu_between(before[1], after[1])
+    return round(server_s * 1000 / requests, 2), round(postgres_s * 1000 / requests, 2)
 
 
 def _finished(output: Path) -> bool:

@@ -1,21 +1,52 @@
-"""Subprocesses for the benchmarks: the Daily emulator and uvicorn, on free loopback ports.
+"""Subprocesses for the benchmarks: the Daily emulator and uvicorn, on free loopback ports,
+and the environment the API runs with.
 
 Each one runs in its own process group, so stopping it also stops the workers uvicorn forked,
 and `ProcessGroup` stops everything it started when the bench ends, fails or is interrupted.
 """
 
+import argparse
+import base64
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 HOST = "127.0.0.1"
+DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium_bench"
+
+
+def add_run_arguments(
+    parser: argparse.ArgumentParser, *, pool_size: int | None, max_overflow: int | None
+) -> None:
+    """The options every bench shares: the servers, their pool, wrk, where things go."""
+    app_default = "default: %(default)s, None: the app's default"
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument(
+        "--pool-size", type=int, default=pool_size, help=f"DATABASE_POOL_SIZE ({app_default})"
+    )
+    parser.add_argument(
+        "--max-overflow",
+        type=int,
+        default=max_overflow,
+        help=f"DATABASE_MAX_OVERFLOW ({app_default})",
+    )
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        help="recreated by the bench (BENCH_DATABASE_URL)",
+    )
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    parser.add_argument("--no-check", action="store_true", help="exit 0 even if targets miss")
 
 
 def free_port() -> int:
@@ -118,6 +149,52 @@ def postgres_cpu_between(before: dict[int, float], after: dict[int, float]) -> f
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
+@dataclass(frozen=True)
+class ApiSecrets:
+    """Fresh for every bench run: the API's signing key and the Daily credentials it shares
+    with the emulator."""
+
+    secret_key: str
+    daily_api_key: str
+    daily_webhook_secret: str
+
+    @classmethod
+    def generate(cls) -> "ApiSecrets":
+        return cls(
+            secret_key=secrets.token_urlsafe(48),
+            daily_api_key=secrets.token_hex(32),
+            daily_webhook_secret=base64.b64encode(secrets.token_bytes(32)).decode(),
+        )
+
+
+def api_env(
+    database_url: str,
+    daily_api_url: str,
+    api_secrets: ApiSecrets,
+    *,
+    pool_size: int | None,
+    max_overflow: int | None,
+) -> dict[str, str]:
+    """The API's environment: production settings, rate limits off (every request comes from
+    one address), the app's pool defaults unless given."""
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": api_secrets.secret_key,
+        "DAILY_API_URL": daily_api_url,
+        "DAILY_API_KEY": api_secrets.daily_api_key,
+        "DAILY_WEBHOOK_SECRET": api_secrets.daily_webhook_secret,
+        "RATE_LIMIT_ENABLED": "false",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+    if pool_size is not None:
+        env["DATABASE_POOL_SIZE"] = str(pool_size)
+    if max_overflow is not None:
+        env["DATABASE_MAX_OVERFLOW"] = str(max_overflow)
+    return env
+
+
 class ProcessGroup:
     """Stops, newest first, every service started through it."""
 
@@ -146,6 +223,21 @@ class ProcessGroup:
         for service in reversed(self.services):
             service.stop()
         self.services.clear()
+
+
+def start_uvicorn(
+    group: ProcessGroup, name: str, app: str, env: dict[str, str], *, workers: int, log_dir: Path
+) -> tuple[Service, str]:
+    """`app` under uvicorn on a free port, once every worker answers; the service and its URL."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    service = group.start(Service(name, command, env, log_dir / f"{name}.log"))
+    url = f"http://{HOST}:{port}"
+    service.wait_http(f"{url}/health", hits=2 * workers)
+    return service, url
 
 
 def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:

@@ -125,6 +125,11 @@ def seed_sessions(
     return codes
 
 
+def token_settings(database_url: str, secret_key: str) -> Settings:
+    """The settings the API servers will run with, as far as minting their tokens needs."""
+    return Settings(_env_file=None, database_url=database_url, secret_key=secret_key)  # type: ignore[call-arg]
+
+
 def write_tokens(
     path: Path, settings: Settings, user_ids: Sequence[uuid.UUID], role: UserRole
 ) -> Path:
