@@ -1,11 +1,13 @@
 """The API's vocabulary: typed dependency aliases that make route signatures read as sentences."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
+from weakref import WeakKeyDictionary
 
 import anyio
 from anyio import CapacityLimiter
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -34,20 +36,40 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: commit when the route returns, roll back when it raises.
 
     Used with `scope="function"` so the commit runs before the response is sent: a
-    failed commit reaches the client as an error, never as a 200. The session is made
-    on the loop (it opens no connection until first used); commit and rollback run in a
-    thread with a limiter of their own, as FastAPI does for sync dependencies' exits, so
-    a request holding a row lock never waits for a busy threadpool to release it.
+    failed commit reaches the client as an error, never as a 200.
+
+    A request first waits, on the event loop, for one of as many slots as the pool has
+    connections. Without that, a rush (every student signing in at the start of class)
+    fills the threadpool with requests blocked on the pool while the requests holding
+    the connections wait for a thread to finish on: nothing moves until the pool times
+    out. The session is made on the loop (it opens no connection until first used);
+    commit and rollback run in a thread with a limiter of their own, as FastAPI does for
+    sync dependencies' exits, so a request holding a row lock never waits for a thread.
     """
-    db = request.app.state.session_factory()
-    try:
-        yield db
-    except BaseException:
-        with anyio.CancelScope(shield=True):  # a client hanging up must not skip the rollback
-            await anyio.to_thread.run_sync(abort_unit_of_work, db, limiter=CapacityLimiter(1))
-        raise
-    with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(commit_unit_of_work, db, limiter=CapacityLimiter(1))
+    async with _database_slots(request.app):
+        db = request.app.state.session_factory()
+        try:
+            yield db
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # a client hanging up must not skip this
+                await anyio.to_thread.run_sync(abort_unit_of_work, db, limiter=CapacityLimiter(1))
+            raise
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(commit_unit_of_work, db, limiter=CapacityLimiter(1))
+
+
+def _database_slots(app: FastAPI) -> asyncio.Semaphore:
+    """One semaphore per event loop (tests run an app on several loops in turn)."""
+    loop = asyncio.get_running_loop()
+    slots: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+        app.state.database_slots
+    )
+    if loop not in slots:
+        settings: Settings = app.state.settings
+        slots[loop] = asyncio.Semaphore(
+            settings.database_pool_size + settings.database_max_overflow
+        )
+    return slots[loop]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_SQLITE_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
