@@ -89,13 +89,7 @@ AccessClaimsDep = Annotated[AccessClaims, Depends(get_access_claims)]
 
 
 def get_current_user(db: DbSession, claims: AccessClaimsDep) -> User:
-    user = users.resolve_user(db, claims)
-    # End the read-only transaction so its connection goes back to the pool now.
-    # FastAPI runs this dependency and the route in separate threadpool hops; a
-    # connection held across the hop lets a join storm fill every thread with
-    # requests waiting for connections held by requests waiting for threads.
-    db.commit()
-    return user
+    return users.resolve_user(db, claims)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
