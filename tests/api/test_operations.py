@@ -7,9 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.logging import RequestContext, json_handler, request_context_var
-from tests.conftest import Account
+from app.main import create_app
+from tests.conftest import Account, make_settings
+from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import SESSIONS, create_session
 
 
@@ -131,3 +134,19 @@ def test_cors_allows_only_configured_origins(client: TestClient) -> None:
     assert allowed.headers["access-control-allow-origin"] == "https://teacher.example.com"
     refused = client.options(SESSIONS, headers={**preflight, "Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_no_cors_origins_means_no_cross_origin_access(
+    session_factory: sessionmaker[Session], daily: FakeDaily
+) -> None:
+    app = create_app(make_settings(cors_origins=[]))
+    app.state.session_factory = session_factory
+    with TestClient(app) as client:
+        response = client.options(
+            SESSIONS,
+            headers={
+                "Origin": "https://teacher.example.com",
+                "Access-Control-Request-Method": "GET",
+            },
+        )
+    assert "access-control-allow-origin" not in response.headers
