@@ -17,19 +17,22 @@ def get(db: Session, session_id: uuid.UUID, user_id: uuid.UUID) -> SessionPartic
     )
 
 
+# Who holds a seat: every student row, unless the student was removed.
+HOLDS_SEAT = (
+    SessionParticipant.role == ParticipantRole.STUDENT,
+    SessionParticipant.removed_at.is_(None),
+)
+# Built once: composing this statement on every join costs more CPU than running it.
+_SEAT_COUNT = (
+    select(func.count())
+    .select_from(SessionParticipant)
+    .where(SessionParticipant.session_id == bindparam("session_id"), *HOLDS_SEAT)
+    .scalar_subquery()
+)
+
+
 def seated_students(db: Session, session_id: uuid.UUID) -> int:
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(SessionParticipant)
-            .where(
-                SessionParticipant.session_id == session_id,
-                SessionParticipant.role == ParticipantRole.STUDENT,
-                SessionParticipant.removed_at.is_(None),
-            )
-        )
-        or 0
-    )
+    return db.scalar(select(_SEAT_COUNT), {"session_id": session_id}) or 0
 
 
 def create(
@@ -76,17 +79,6 @@ def mark_all_left(db: Session, session_id: uuid.UUID, now: datetime) -> None:
     )
 
 
-# Built once: composing this statement on every join costs more CPU than running it.
-_SEAT_COUNT = (
-    select(func.count())
-    .select_from(SessionParticipant)
-    .where(
-        SessionParticipant.session_id == bindparam("session_id"),
-        SessionParticipant.role == ParticipantRole.STUDENT,
-        SessionParticipant.removed_at.is_(None),
-    )
-    .scalar_subquery()
-)
 _WITH_SEAT_COUNT = (
     select(_SEAT_COUNT, SessionParticipant)
     .select_from(select(literal(1).label("one")).subquery())

@@ -2,10 +2,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.crud.participant import HOLDS_SEAT
+from app.models.participant import ConnectionStatus, SessionParticipant
 from app.models.session import SessionStatus, TutoringSession
 
 
@@ -13,31 +14,32 @@ def get(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
     return db.get(TutoringSession, session_id)
 
 
-def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
-    """The session row, locked until commit: seat counts and status changes serialise on it."""
-    return db.scalar(
+def _locked_by(column: ColumnElement[object], name: str) -> Select[tuple[TutoringSession]]:
+    """The session row, locked until commit: seat counts, status changes and webhooks for
+    one session serialise on it. Built once per lookup column, so it compiles once."""
+    return (
         select(TutoringSession)
-        .where(TutoringSession.id == session_id)
+        .where(column == bindparam(name))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+_LOCKED_BY_ID = _locked_by(TutoringSession.id, "session_id")
+_LOCKED_BY_CODE = _locked_by(TutoringSession.room_code, "room_code")
+_LOCKED_BY_ROOM = _locked_by(TutoringSession.room_name, "room_name")
+
+
+def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
+    return db.scalar(_LOCKED_BY_ID, {"session_id": session_id})
 
 
 def get_by_code(db: Session, room_code: str) -> TutoringSession | None:
     return db.scalar(select(TutoringSession).where(TutoringSession.room_code == room_code))
 
 
-_BY_CODE_FOR_UPDATE = (
-    select(TutoringSession)
-    .where(TutoringSession.room_code == bindparam("room_code"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
-
-
 def get_by_code_for_update(db: Session, room_code: str) -> TutoringSession | None:
-    """The join path's one lookup: built once, it is compiled once per process."""
-    return db.scalar(_BY_CODE_FOR_UPDATE, {"room_code": room_code})
+    return db.scalar(_LOCKED_BY_CODE, {"room_code": room_code})
 
 
 def room_code_taken(db: Session, room_code: str) -> bool:
@@ -91,10 +93,7 @@ def seat_counts(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
     """(seated students, participants present now) for each session, in one query."""
     if not session_ids:
         return {}
-    seated = func.count().filter(
-        SessionParticipant.role == ParticipantRole.STUDENT,
-        SessionParticipant.removed_at.is_(None),
-    )
+    seated = func.count().filter(*HOLDS_SEAT)
     present = func.sum(case((SessionParticipant.status == ConnectionStatus.JOINED, 1), else_=0))
     rows = db.execute(
         select(SessionParticipant.session_id, seated, present)
@@ -106,10 +105,7 @@ def seat_counts(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID
 
 def count_by_effective_status(db: Session, now: datetime) -> dict[str, int]:
     effective = case(
-        (
-            and_(TutoringSession.status != SessionStatus.ENDED, TutoringSession.expires_at <= now),
-            SessionStatus.ENDED.value,
-        ),
+        (effective_status_is(SessionStatus.ENDED, now), SessionStatus.ENDED.value),
         else_=TutoringSession.status,
     )
     rows = db.execute(select(effective, func.count()).group_by(effective)).all()
@@ -120,13 +116,7 @@ def count_by_effective_status(db: Session, now: datetime) -> dict[str, int]:
 
 
 def get_by_room_name_for_update(db: Session, room_name: str) -> TutoringSession | None:
-    """The session carrying a Daily room, locked: webhooks for one session apply one at a time."""
-    return db.scalar(
-        select(TutoringSession)
-        .where(TutoringSession.room_name == room_name)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return db.scalar(_LOCKED_BY_ROOM, {"room_name": room_name})
 
 
 def list_expired_unended_ids(db: Session, now: datetime) -> Sequence[uuid.UUID]:
