@@ -1,10 +1,26 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Table,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.user import User
 
@@ -79,54 +95,130 @@ def mark_all_left(db: Session, session_id: uuid.UUID, now: datetime) -> None:
     )
 
 
-_WITH_SEAT_COUNT = (
-    select(_SEAT_COUNT, SessionParticipant)
-    .select_from(select(literal(1).label("one")).subquery())
-    .outerjoin(
-        SessionParticipant,
-        and_(
-            SessionParticipant.session_id == bindparam("session_id"),
-            SessionParticipant.user_id == bindparam("user_id"),
+class SeatOutcome(StrEnum):
+    SEATED = "seated"  # a new row: a seat taken, or the teacher's own place
+    REJOINED = "rejoined"  # the caller's row was there and is joined again
+    REMOVED = "removed"  # the caller's row was there, but they were removed: nothing changed
+    NO_SEAT = "no_seat"  # no row, and none taken (full, or not allowed a new one)
+
+
+_participants = SessionParticipant.__table__
+_events = SessionEvent.__table__
+
+
+def _bound(name: str, column: str, table: Table = _participants) -> ColumnElement[Any]:
+    """A parameter typed as `table.column`, cast in the SQL: in INSERT … SELECT, PostgreSQL
+    would otherwise take an untyped parameter as text."""
+    column_type = table.c[column].type
+    return cast(bindparam(name, type_=column_type), column_type)
+
+
+_caller_row = (
+    select(_participants.c.id, _participants.c.removed_at)
+    .where(
+        _participants.c.session_id == bindparam("target_session"),
+        _participants.c.user_id == bindparam("caller"),
+    )
+    .cte("caller_row")
+)
+_rejoined = (
+    update(_participants)
+    .where(
+        _participants.c.id.in_(select(_caller_row.c.id)),
+        _participants.c.removed_at.is_(None),
+    )
+    .values(status=ConnectionStatus.JOINED, last_joined_at=bindparam("joined_at"), left_at=None)
+    .returning(_participants.c.id)
+    .cte("rejoined")
+)
+_students_seated = (
+    select(func.count())
+    .select_from(_participants)
+    .where(_participants.c.session_id == bindparam("target_session"), *HOLDS_SEAT)
+    .scalar_subquery()
+)
+_new_seat = (
+    insert(_participants)
+    .from_select(
+        ["id", "session_id", "user_id", "role", "status", "first_joined_at", "last_joined_at"],
+        select(
+            _bound("seat_id", "id"),
+            _bound("target_session", "session_id"),
+            _bound("caller", "user_id"),
+            _bound("seat_role", "role"),
+            _bound("seat_status", "status"),
+            _bound("joined_at", "first_joined_at"),
+            _bound("joined_at", "last_joined_at"),
+        ).where(
+            ~exists(select(_caller_row.c.id)),
+            bindparam("may_take_new_seat", type_=Boolean),
+            or_(
+                ~bindparam("seat_is_limited", type_=Boolean),
+                _students_seated < bindparam("max_students", type_=Integer),
+            ),
         ),
     )
+    .returning(_participants.c.session_id, _participants.c.user_id, _participants.c.role)
+    .cte("new_seat")
 )
+_seated_event = (
+    insert(_events)
+    .from_select(
+        ["id", "session_id", "type", "source", "actor_id", "payload", "occurred_at"],
+        select(
+            _bound("event_id", "id", _events),
+            _new_seat.c.session_id,
+            _bound("event_type", "type", _events),
+            _bound("event_source", "source", _events),
+            _new_seat.c.user_id,
+            _bound("event_payload", "payload", _events),
+            _bound("joined_at", "occurred_at", _events),
+        ),
+    )
+    .cte("seated_event")
+)
+_TAKE_SEAT = select(
+    exists(select(_caller_row.c.id)),
+    exists(select(_rejoined.c.id)),
+    exists(select(_new_seat.c.session_id)),
+).add_cte(_seated_event)
 
 
-def get_with_seat_count(
-    db: Session, session_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[SessionParticipant | None, int]:
-    """The caller's row (or None) and the seated-student count, in one round trip.
-
-    Outer-joined to a one-row SELECT so the count comes back even when the caller
-    has no row yet. Run it under the session's row lock: the count is the seat check.
-    """
-    row = db.execute(_WITH_SEAT_COUNT, {"session_id": session_id, "user_id": user_id}).one()
-    return row[1], int(row[0] or 0)
-
-
-_INSERT_SEAT = insert(SessionParticipant.__table__)
-
-
-def insert_seat(
+def take_seat(
     db: Session,
     *,
     session_id: uuid.UUID,
     user_id: uuid.UUID,
     role: ParticipantRole,
+    may_take_new_seat: bool,
+    max_students: int,
     now: datetime,
-) -> None:
-    """A plain INSERT, no ORM object: the join path never reads the row back."""
-    db.execute(
-        _INSERT_SEAT,
+) -> SeatOutcome:
+    """Rejoin the caller's row, or take a new seat if one is free, in one statement.
+
+    Run it under the session's row lock (`session_crud.get_join_target(lock=True)`): it is
+    a new statement, so it counts every seat committed before the lock was granted. A new
+    seat also appends its `participant.seated` event. A refusal (removed, full) changes
+    nothing, so the caller raises and the transaction rolls back clean.
+    """
+    had_row, rejoined, seated = db.execute(
+        _TAKE_SEAT,
         {
-            "id": uuid.uuid4(),
-            "session_id": session_id,
-            "user_id": user_id,
-            "role": role,
-            "status": ConnectionStatus.JOINED,
-            "first_joined_at": now,
-            "last_joined_at": now,
-            "left_at": None,
-            "removed_at": None,
+            "target_session": session_id,
+            "caller": user_id,
+            "joined_at": now,
+            "seat_id": uuid.uuid4(),
+            "seat_role": role,
+            "seat_status": ConnectionStatus.JOINED,
+            "may_take_new_seat": may_take_new_seat,
+            "seat_is_limited": role is ParticipantRole.STUDENT,
+            "max_students": max_students,
+            "event_id": uuid.uuid4(),
+            "event_type": "participant.seated",
+            "event_source": EventSource.API,
+            "event_payload": {"user_id": str(user_id), "role": role.value},
         },
-    )
+    ).one()
+    if had_row:
+        return SeatOutcome.REJOINED if rejoined else SeatOutcome.REMOVED
+    return SeatOutcome.SEATED if seated else SeatOutcome.NO_SEAT

@@ -1,6 +1,7 @@
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -8,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.crud.participant import HOLDS_SEAT
 from app.models.participant import ConnectionStatus, SessionParticipant
 from app.models.session import SessionStatus, TutoringSession
+from app.models.user import User
 
 
 def get(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
@@ -26,20 +28,11 @@ def _locked_by(column: ColumnElement[object], name: str) -> Select[tuple[Tutorin
 
 
 _LOCKED_BY_ID = _locked_by(TutoringSession.id, "session_id")
-_LOCKED_BY_CODE = _locked_by(TutoringSession.room_code, "room_code")
 _LOCKED_BY_ROOM = _locked_by(TutoringSession.room_name, "room_name")
 
 
 def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
     return db.scalar(_LOCKED_BY_ID, {"session_id": session_id})
-
-
-def get_by_code(db: Session, room_code: str) -> TutoringSession | None:
-    return db.scalar(select(TutoringSession).where(TutoringSession.room_code == room_code))
-
-
-def get_by_code_for_update(db: Session, room_code: str) -> TutoringSession | None:
-    return db.scalar(_LOCKED_BY_CODE, {"room_code": room_code})
 
 
 def room_code_taken(db: Session, room_code: str) -> bool:
@@ -132,3 +125,68 @@ def live_room_names(db: Session, now: datetime) -> set[str]:
     """Room names of sessions that are not (effectively) ended."""
     ended = effective_status_is(SessionStatus.ENDED, now)
     return set(db.scalars(select(TutoringSession.room_name).where(~ended)).all())
+
+
+class JoinTarget(NamedTuple):
+    """A session as a join needs it, with the caller's account beside it, as one plain row.
+
+    The join rush reads this once per student, so it is one statement that builds no ORM
+    objects; the account columns are None when the account does not exist.
+    """
+
+    id: uuid.UUID
+    teacher_id: uuid.UUID
+    status: SessionStatus
+    expires_at: datetime
+    max_participants: int
+    room_name: str
+    room_url: str
+    account_active: bool | None
+    account_password_changed_at: datetime | None
+    account_name: str | None
+
+
+def _join_target_by(column: ColumnElement[Any], name: str, *, lock: bool) -> Select[Any]:
+    statement = (
+        select(
+            TutoringSession.id,
+            TutoringSession.teacher_id,
+            TutoringSession.status,
+            TutoringSession.expires_at,
+            TutoringSession.max_participants,
+            TutoringSession.room_name,
+            TutoringSession.room_url,
+            User.is_active,
+            User.password_changed_at,
+            User.full_name,
+        )
+        .select_from(TutoringSession)
+        .outerjoin(User, User.id == bindparam("user_id"))
+        .where(column == bindparam(name))
+    )
+    return statement.with_for_update(of=TutoringSession) if lock else statement
+
+
+_JOIN_TARGET = {
+    (by, lock): _join_target_by(column, by, lock=lock)
+    for by, column in (("session_id", TutoringSession.id), ("room_code", TutoringSession.room_code))
+    for lock in (False, True)
+}
+
+
+def get_join_target(
+    db: Session,
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None = None,
+    room_code: str | None = None,
+    lock: bool,
+) -> JoinTarget | None:
+    """The session by id or by room code, and the caller's account, in one round trip.
+
+    With `lock`, the session row stays locked until commit (see `_locked_by`): the seat
+    that the join takes next is counted under it.
+    """
+    by, value = ("session_id", session_id) if room_code is None else ("room_code", room_code)
+    row = db.execute(_JOIN_TARGET[by, lock], {by: value, "user_id": user_id}).first()
+    return None if row is None else JoinTarget(*row)

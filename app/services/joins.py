@@ -1,11 +1,13 @@
 """Joining a session: seats, roles and the meeting token that carries them.
 
-This is the hottest path of the service (a class's whole join rush), so each
-join is a handful of statements on the locked session row; see `_join`.
+This is the hottest path of the service (a class's whole join rush). A join is two
+statements on plain rows: the session (locked) with the caller's account, then the seat;
+see `_join`.
 """
 
 import uuid
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -14,9 +16,11 @@ from app.core.security import AccessClaims
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
+from app.crud.participant import SeatOutcome
+from app.crud.session import JoinTarget
 from app.models.event import EventSource
-from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
-from app.models.session import TutoringSession
+from app.models.participant import ConnectionStatus, ParticipantRole
+from app.models.session import SessionStatus
 from app.models.user import User
 from app.schemas.session import JoinInfo
 from app.services import lifecycle
@@ -24,22 +28,38 @@ from app.services.meeting_tokens import MeetingTokenMinter, TokenGrant, token_ex
 from app.services.rate_limits import AbuseGuard
 from app.services.room_codes import normalize_room_code
 from app.services.session_access import SESSION_NOT_FOUND, load_visible
-from app.services.users import resolve_user
+from app.services.users import ensure_token_current, resolve_user
+
+REMOVED_FROM_SESSION = "You were removed from this session."
+
+
+class Room(Protocol):
+    """What a token is minted for: a session row, or a join's `JoinTarget`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def room_name(self) -> str: ...
+    @property
+    def room_url(self) -> str: ...
+    @property
+    def expires_at(self) -> datetime: ...
 
 
 def issue_join_info(
     minter: MeetingTokenMinter,
-    session: TutoringSession,
-    user: User,
+    session: Room,
     *,
+    user_id: uuid.UUID,
+    user_name: str,
     is_owner: bool,
     now: datetime,
 ) -> JoinInfo:
     expires_at = token_expiry(now, session.expires_at)
     grant = TokenGrant(
         room_name=session.room_name,
-        user_id=str(user.id),
-        user_name=user.full_name,
+        user_id=str(user_id),
+        user_name=user_name,
         is_owner=is_owner,
         expires_at=expires_at,
     )
@@ -55,27 +75,6 @@ def issue_join_info(
     )
 
 
-def _ensure_not_removed(participant: SessionParticipant | None) -> None:
-    if participant is not None and participant.removed_at is not None:
-        raise Forbidden("You were removed from this session.", code="removed_from_session")
-
-
-def _ensure_may_join(
-    session: TutoringSession,
-    participant: SessionParticipant | None,
-    user: User,
-    *,
-    by_code: bool,
-    now: datetime,
-) -> None:
-    """By id only the teacher or a seated student (anyone else: 404, the id stays secret);
-    by code anyone. Never a removed student, never an ended session."""
-    if not by_code and participant is None and session.teacher_id != user.id:
-        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    _ensure_not_removed(participant)
-    lifecycle.ensure_not_ended(session, now)
-
-
 def join_session(
     db: Session,
     *,
@@ -85,14 +84,13 @@ def join_session(
     now: datetime,
 ) -> JoinInfo:
     """Join by id: the teacher, or a student who already holds a seat."""
-    user = resolve_user(db, claims)
-    lock = minter.signs_locally
-    session = (
-        session_crud.get_for_update(db, session_id) if lock else session_crud.get(db, session_id)
+    target = session_crud.get_join_target(
+        db, user_id=claims.user_id, session_id=session_id, lock=minter.signs_locally
     )
-    if session is None:
+    if target is None:
+        resolve_user(db, claims)  # a closed account hears 401 before any 404
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    return _join(db, minter=minter, user=user, session=session, locked=lock, by_code=False, now=now)
+    return _join(db, minter=minter, claims=claims, target=target, by_code=False, now=now)
 
 
 def join_by_code(
@@ -110,87 +108,102 @@ def join_by_code(
     Only an unknown code counts against the caller's lookup limit; a known code
     that refuses (full, ended) says nothing a guesser could use.
 
-    Both join routes take the verified token and resolve its account here, in the same
-    transaction and thread hop as the join: the class's join rush is the one moment
-    where an extra hop and round trip per request show.
+    The caller's account is read with the session, in the same statement, not in a
+    dependency of its own: the class's join rush is the one moment where a round trip
+    per request shows.
     """
-    user = resolve_user(db, claims)
-    guard.ensure_code_lookup_allowed(str(user.id), client_ip)
+    guard.ensure_code_lookup_allowed(str(claims.user_id), client_ip)
     code = normalize_room_code(room_code)
-    lock = minter.signs_locally
-    lookup = session_crud.get_by_code_for_update if lock else session_crud.get_by_code
-    session = lookup(db, code) if code else None
-    if session is None:
-        guard.record_failed_code_lookup(str(user.id), client_ip)
+    target = (
+        session_crud.get_join_target(
+            db, user_id=claims.user_id, room_code=code, lock=minter.signs_locally
+        )
+        if code
+        else None
+    )
+    if target is None:
+        resolve_user(db, claims)  # a closed account hears 401 before any 404
+        guard.record_failed_code_lookup(str(claims.user_id), client_ip)
         raise NotFound("No session has this room code.", code="room_code_not_found")
-    return _join(db, minter=minter, user=user, session=session, locked=lock, by_code=True, now=now)
+    return _join(db, minter=minter, claims=claims, target=target, by_code=True, now=now)
 
 
 def _join(
     db: Session,
     *,
     minter: MeetingTokenMinter,
-    user: User,
-    session: TutoringSession,
-    locked: bool,
+    claims: AccessClaims,
+    target: JoinTarget,
     by_code: bool,
     now: datetime,
 ) -> JoinInfo:
-    """Check, mint and seat, with the session row locked while the seat is taken.
+    """Check, seat and mint, with the session row locked while the seat is taken.
 
     Self-signed tokens are minted locally, so the session was locked at its first read
-    and the join is three statements. An `api`-mode token is a call to Daily: it is
+    and the seat is one more statement. An `api`-mode token is a call to Daily: it is
     minted after checks on a plain read and before the lock, so no Daily round trip
     ever holds the row that every other join of the class is waiting for.
     """
-    is_teacher = session.teacher_id == user.id
+    ensure_token_current(
+        claims,
+        is_active=target.account_active,
+        password_changed_at=target.account_password_changed_at,
+    )
+    user_id, user_name = claims.user_id, target.account_name or ""
+    is_teacher = target.teacher_id == user_id
+    locked = minter.signs_locally
     join: JoinInfo | None = None
+    if not locked or lifecycle.effective_status(target, now) is SessionStatus.ENDED:
+        _ensure_may_join(db, target, user_id, by_code=by_code, now=now)
     if not locked:
-        participant = participant_crud.get(db, session.id, user.id)
-        _ensure_may_join(session, participant, user, by_code=by_code, now=now)
-        join = issue_join_info(minter, session, user, is_owner=is_teacher, now=now)
-        relocked = session_crud.get_for_update(db, session.id)
+        join = issue_join_info(
+            minter, target, user_id=user_id, user_name=user_name, is_owner=is_teacher, now=now
+        )
+        relocked = session_crud.get_join_target(
+            db, user_id=user_id, session_id=target.id, lock=True
+        )
         if relocked is None:
             raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-        session = relocked
-    participant, seated = participant_crud.get_with_seat_count(db, session.id, user.id)
-    _ensure_may_join(session, participant, user, by_code=by_code, now=now)
+        target = relocked
+        lifecycle.ensure_not_ended(target, now)
+    outcome = participant_crud.take_seat(
+        db,
+        session_id=target.id,
+        user_id=user_id,
+        role=ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT,
+        may_take_new_seat=by_code or is_teacher,
+        max_students=target.max_participants,
+        now=now,
+    )
+    if outcome is SeatOutcome.REMOVED:
+        raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
+    if outcome is SeatOutcome.NO_SEAT and not by_code:
+        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+    if outcome is SeatOutcome.NO_SEAT:
+        raise Conflict("This session is full.", code="session_full")
     if join is None:
-        join = issue_join_info(minter, session, user, is_owner=is_teacher, now=now)
-    role = ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT
-    _seat(db, session, user, participant, seated=seated, role=role, now=now)
+        join = issue_join_info(
+            minter, target, user_id=user_id, user_name=user_name, is_owner=is_teacher, now=now
+        )
     if is_teacher:
-        lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user.id)
+        session = session_crud.get_for_update(db, target.id)  # already locked: no wait
+        if session is not None:
+            lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user_id)
     return join
 
 
-def _seat(
-    db: Session,
-    session: TutoringSession,
-    user: User,
-    participant: SessionParticipant | None,
-    *,
-    seated: int,
-    role: ParticipantRole,
-    now: datetime,
+def _ensure_may_join(
+    db: Session, target: JoinTarget, user_id: uuid.UUID, *, by_code: bool, now: datetime
 ) -> None:
-    """Reuse the caller's row (a rejoin keeps the seat) or take a new seat, under the row lock."""
-    if participant is not None:
-        participant.status = ConnectionStatus.JOINED
-        participant.last_joined_at = now
-        participant.left_at = None
-        return
-    if role is ParticipantRole.STUDENT and seated >= session.max_participants:
-        raise Conflict("This session is full.", code="session_full")
-    participant_crud.insert_seat(db, session_id=session.id, user_id=user.id, role=role, now=now)
-    event_crud.record(
-        db,
-        session_id=session.id,
-        type="participant.seated",
-        actor_id=user.id,
-        payload={"user_id": str(user.id), "role": role.value},
-        occurred_at=now,
-    )
+    """The refusals that need the caller's row, in their order: by id, only the teacher or
+    a seated student (anyone else: 404, the id stays secret); never a removed student;
+    never an ended session."""
+    participant = participant_crud.get(db, target.id, user_id)
+    if not by_code and participant is None and target.teacher_id != user_id:
+        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+    if participant is not None and participant.removed_at is not None:
+        raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
+    lifecycle.ensure_not_ended(target, now)
 
 
 def leave_session(db: Session, *, user: User, session_id: uuid.UUID, now: datetime) -> None:

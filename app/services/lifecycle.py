@@ -7,7 +7,7 @@ disagree about what a transition means.
 import logging
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,16 @@ logger = logging.getLogger(__name__)
 _ORDER = {SessionStatus.SCHEDULED: 0, SessionStatus.ACTIVE: 1, SessionStatus.ENDED: 2}
 
 
-def effective_status(session: TutoringSession, now: datetime) -> SessionStatus:
+class Schedule(Protocol):
+    """What the session's state depends on: a session row, or a join's `JoinTarget`."""
+
+    @property
+    def status(self) -> SessionStatus: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+def effective_status(session: Schedule, now: datetime) -> SessionStatus:
     """What the session is now: one past `expires_at` is ended, whatever the row says.
 
     Computed on read so reads never write; `app.cli reconcile` writes it down.
@@ -36,7 +45,7 @@ def effective_status(session: TutoringSession, now: datetime) -> SessionStatus:
     return session.status
 
 
-def ensure_not_ended(session: TutoringSession, now: datetime) -> None:
+def ensure_not_ended(session: Schedule, now: datetime) -> None:
     if effective_status(session, now) is SessionStatus.ENDED:
         raise Conflict("This session has ended.", code="session_ended")
 

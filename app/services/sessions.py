@@ -101,7 +101,9 @@ def create_session(
         payload={"room_name": room.name, "expires_at": expires_at.isoformat()},
         occurred_at=now,
     )
-    join = issue_join_info(minter, session, teacher, is_owner=True, now=now)
+    join = issue_join_info(
+        minter, session, user_id=teacher.id, user_name=teacher.full_name, is_owner=True, now=now
+    )
     return SessionCreated(**to_read(db, session, now).model_dump(), teacher_join_url=join.join_url)
 
 

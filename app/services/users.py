@@ -63,12 +63,24 @@ def resolve_user(db: Session, claims: AccessClaims) -> User:
     """The account behind a verified token: gone, closed, or older than the last password
     change all get the same 401, at once (nothing is cached)."""
     user = user_crud.get_by_id(db, claims.user_id)
-    if user is None or not user.is_active:
+    if user is None:
         raise Unauthorized()
-    if claims.issued_at < user.password_changed_at.replace(microsecond=0):
-        raise Unauthorized("This token was issued before the password changed.")
-    set_current_user_id(str(user.id))
+    ensure_token_current(
+        claims, is_active=user.is_active, password_changed_at=user.password_changed_at
+    )
     return user
+
+
+def ensure_token_current(
+    claims: AccessClaims, *, is_active: bool | None, password_changed_at: datetime | None
+) -> None:
+    """The rule behind `resolve_user`, for callers that read the account's columns in a
+    statement of their own (the join path); None for both means there is no such account."""
+    if not is_active or password_changed_at is None:
+        raise Unauthorized()
+    if claims.issued_at < password_changed_at.replace(microsecond=0):
+        raise Unauthorized("This token was issued before the password changed.")
+    set_current_user_id(str(claims.user_id))
 
 
 def issue_access_token(user: User, settings: Settings) -> AccessToken:

@@ -155,6 +155,52 @@ def test_leave_and_participants(
     assert client.post(f"{url}/leave", headers=outsider.headers).status_code == 404
 
 
+def test_a_closed_account_cannot_join_by_code_or_by_id(
+    client: TestClient, teacher: Account, student: Account
+) -> None:
+    session = create_session(client, teacher)
+    seat(client, student, session)
+    assert client.delete("/api/v1/users/me", headers=student.headers).status_code == 204
+    known = join_by_code(client, student, session["room_code"])
+    unknown = join_by_code(client, student, "ZZZZ-ZZZZ")
+    by_id = client.post(f"{SESSIONS}/{session['id']}/join", headers=student.headers)
+    assert [known.status_code, unknown.status_code, by_id.status_code] == [401, 401, 401]
+
+
+def test_a_token_older_than_the_password_cannot_join(
+    client: TestClient, teacher: Account, make_account: AccountFactory
+) -> None:
+    session = create_session(client, teacher)
+    changed_later = make_account(
+        "student", password_changed_at=datetime.now(UTC) + timedelta(minutes=1)
+    )
+    refused = join_by_code(client, changed_later, session["room_code"])
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "This token was issued before the password changed."
+
+
+def test_a_seat_is_logged_once_and_a_rejoin_keeps_it(
+    client: TestClient, teacher: Account, student: Account
+) -> None:
+    session = create_session(client, teacher, max_participants=1)
+    url = f"{SESSIONS}/{session['id']}"
+    seat(client, student, session)
+    assert client.post(f"{url}/leave", headers=student.headers).status_code == 204
+    seat(client, student, session)
+    again = client.post(f"{url}/join", headers=student.headers)
+    assert again.status_code == 200
+    events = client.get(f"{url}/events", headers=teacher.headers).json()["items"]
+    seated = [event for event in events if event["type"] == "participant.seated"]
+    assert [event["payload"] for event in seated] == [
+        {"user_id": str(student.id), "role": "student"}
+    ]
+    assert seated[0]["actor_id"] == str(student.id)
+    assert seated[0]["source"] == "api"
+    (row,) = client.get(f"{url}/participants", headers=teacher.headers).json()["items"]
+    assert row["status"] == "joined"
+    assert row["left_at"] is None
+
+
 def test_ended_session_refuses_joins_by_code(
     client: TestClient, teacher: Account, student: Account
 ) -> None:
