@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import AccessClaims, decode_access_token
-from app.db.session import abort_unit_of_work, commit_unit_of_work
+from app.db.session import abort_unit_of_work, commit_unit_of_work, has_pending_work
 from app.models.user import User, UserRole
 from app.services import users
 from app.services.daily_client import DailyClient
@@ -54,6 +54,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             with anyio.CancelScope(shield=True):  # a client hanging up must not skip this
                 await anyio.to_thread.run_sync(abort_unit_of_work, db, limiter=CapacityLimiter(1))
             raise
+        if not has_pending_work(db):  # the route committed already (see `committed`)
+            db.close()
+            return
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(commit_unit_of_work, db, limiter=CapacityLimiter(1))
 

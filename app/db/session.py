@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +12,7 @@ from app.core.config import Settings
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Compensation = Callable[[], None]
 _COMPENSATIONS_KEY = "compensations"
 _AFTER_COMMIT_KEY = "after_commit"
@@ -99,6 +101,24 @@ def abort_unit_of_work(db: Session) -> None:
         _run_steps(db, _COMPENSATIONS_KEY, newest_first=True)
     finally:
         db.close()
+
+
+def committed(db: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run `work(db, **kwargs)` and commit at once, in the same thread.
+
+    For the join routes: a join holds its session's row lock from the seat's UPDATE to
+    the commit, and every join of the class queues on that lock, so the commit must not
+    wait for a trip back to the event loop and a thread of its own. If `work` raises,
+    nothing is committed and the request's unit of work rolls back as usual.
+    """
+    result = work(db, **kwargs)
+    commit_unit_of_work(db)
+    return result
+
+
+def has_pending_work(db: Session) -> bool:
+    """Whether ending this unit of work still has anything to commit or run."""
+    return db.in_transaction() or bool(db.info.get(_AFTER_COMMIT_KEY))
 
 
 @contextmanager

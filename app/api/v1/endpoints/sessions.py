@@ -15,6 +15,7 @@ from app.api.deps import (
     SettingsDep,
     TokenMinterDep,
 )
+from app.db.session import committed
 from app.db.types import utcnow
 from app.models.session import SessionStatus
 from app.schemas.common import error_responses
@@ -36,7 +37,8 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 # route makes FastAPI validate the response in a second hop, while the transaction (and
 # a session's row lock) is still open: in a join storm every thread can end up waiting
 # for that lock while its holder waits for a thread. Here the hop ends, the response is
-# checked on the event loop, and the commit runs on the dependency's own exit thread.
+# checked on the event loop, and the commit runs on the dependency's own exit thread;
+# the two join routes commit inside their hop (`committed`), as their seat holds the lock.
 
 
 @router.post(
@@ -105,8 +107,9 @@ async def join_by_code(
     client_ip: ClientIp,
 ) -> JoinInfo:
     return await run_in_threadpool(
-        joins.join_by_code,
+        committed,
         db,
+        joins.join_by_code,
         minter=minter,
         guard=guard,
         claims=claims,
@@ -180,7 +183,13 @@ async def join_session(
     session_id: uuid.UUID, db: DbSession, claims: AccessClaimsDep, minter: TokenMinterDep
 ) -> JoinInfo:
     return await run_in_threadpool(
-        joins.join_session, db, minter=minter, claims=claims, session_id=session_id, now=utcnow()
+        committed,
+        db,
+        joins.join_session,
+        minter=minter,
+        claims=claims,
+        session_id=session_id,
+        now=utcnow(),
     )
 
 
