@@ -34,7 +34,6 @@ def run_migrations_offline() -> None:
         url=url,
         target_metadata=target_metadata,
         literal_binds=True,
-        render_as_batch=url.startswith("sqlite"),
         compare_type=True,
     )
     with context.begin_transaction():
@@ -49,8 +48,6 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-            render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
             render_item=render_item,
         )

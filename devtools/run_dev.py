@@ -3,8 +3,9 @@
 With no DAILY_API_KEY (environment or `.env`) a newcomer still gets a working
 product: the emulator starts beside the API and the API points at it. The dev
 key and webhook secret are generated once and kept in `var/` (git-ignored), and
-the emulator keeps its state beside the SQLite database, so a second `make run`
-still opens the rooms of the first. One Ctrl-C stops both processes.
+the emulator keeps its state in `var/` too, so a second `make run` still opens the
+rooms of the first. The database is the local PostgreSQL's `tutorium` (DATABASE_URL to
+change it), created when missing and kept between runs. One Ctrl-C stops both processes.
 """
 
 import base64
@@ -16,11 +17,11 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from app.core.config import REPO_ROOT, get_settings
+from devtools.testdb import ensure_database
 
 VAR_DIR = REPO_ROOT / "var"
 DEV_SECRETS_FILE = VAR_DIR / "dev-daily-secrets.json"
@@ -38,11 +39,7 @@ def _dev_secrets() -> dict[str, str]:
     return values
 
 
-def _emulator_state_file(database_url: str) -> Path:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        return Path(url.database).with_name("daily-emulator-state.json")
-    return VAR_DIR / "daily-emulator-state.json"
+EMULATOR_STATE_FILE = VAR_DIR / "daily-emulator-state.json"
 
 
 def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
@@ -73,7 +70,7 @@ def _start_emulator(env: dict[str, str], host: str, api_port: int) -> subprocess
         "--webhook-url",
         f"http://{host}:{api_port}/api/v1/webhooks/daily",
         "--state-file",
-        str(_emulator_state_file(env.get("DATABASE_URL") or get_settings().database_url)),
+        str(EMULATOR_STATE_FILE),
     ]
     # Secrets go through the environment, not argv, so `ps` does not show them.
     emulator_env = {
@@ -97,6 +94,7 @@ def main() -> None:
     else:
         print("run_dev: DAILY_API_KEY is set; using the real Daily API (no emulator).")
     try:
+        ensure_database(make_url(get_settings().database_url))
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True, env=env)
         api = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)],

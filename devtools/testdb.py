@@ -62,6 +62,20 @@ def ensure_server(admin_url: URL) -> None:
     )
 
 
+def ensure_database(url: URL) -> None:
+    """Create the database if it is missing, keeping one that exists (`make run`'s data)."""
+    admin_url = url.set(database="postgres")
+    ensure_server(admin_url)
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    engine.dispose()
+
+
 def recreate_database(url: URL) -> None:
     admin_url = url.set(database="postgres")
     ensure_server(admin_url)

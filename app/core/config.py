@@ -13,7 +13,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'tutorium.db'}"
+# The local development server (`make run` creates the database when it is missing).
+DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium"
 DEFAULT_SECRET_KEY = "change-me-dev-secret-key-not-for-production"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -37,7 +38,7 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Environment.DEV
-    database_url: str = DEFAULT_SQLITE_URL
+    database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -98,10 +99,6 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_KEY_LENGTH} characters when ENVIRONMENT=production"
                 )
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 @lru_cache

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
@@ -19,19 +19,10 @@ _AFTER_COMMIT_KEY = "after_commit"
 
 
 def build_engine(settings: Settings) -> Engine:
-    # hide_parameters: a failed statement's values (emails, hashes) stay out of logs.
-    if settings.is_sqlite:
-        engine = create_engine(
-            settings.database_url,
-            connect_args={"check_same_thread": False},
-            pool_size=settings.database_pool_size,
-            max_overflow=settings.database_max_overflow,
-            pool_timeout=settings.database_pool_timeout_seconds,
-            pool_pre_ping=True,
-            hide_parameters=True,
-        )
-        event.listen(engine, "connect", _sqlite_enforce_foreign_keys)
-        return engine
+    """PostgreSQL only: the join path's seat statement uses data-modifying CTEs.
+
+    hide_parameters: a failed statement's values (emails, hashes) stay out of logs.
+    """
     return create_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -40,12 +31,6 @@ def build_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         hide_parameters=True,
     )
-
-
-def _sqlite_enforce_foreign_keys(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

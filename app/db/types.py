@@ -9,11 +9,11 @@ from sqlalchemy.types import TypeDecorator
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend.
+    """A timezone-aware UTC datetime, in and out.
 
-    PostgreSQL keeps the offset; SQLite silently drops it and hands back naive
-    values. Normalising on the way in and out keeps every datetime the API
-    returns aware (ISO 8601 with `+00:00`) whichever database is behind it.
+    PostgreSQL hands `timestamptz` back in the connection's time zone; normalising
+    keeps every datetime the API returns in UTC whatever the server's setting, and a
+    naive value is refused rather than guessed.
     """
 
     impl = DateTime(timezone=True)
@@ -29,8 +29,6 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
 

@@ -15,7 +15,8 @@ class UserRole(StrEnum):
 
 
 def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:
-    """Store an enum by its value in a VARCHAR with a CHECK, portable to SQLite."""
+    """Store an enum by its value in a VARCHAR with a CHECK: a new value is a plain
+    migration of the CHECK, never PostgreSQL's ALTER TYPE."""
     return Enum(
         enum_cls,
         name=name,
