@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Integer,
     Table,
-    and_,
     bindparam,
-    case,
     cast,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
-from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 
 
@@ -34,12 +33,22 @@ def get(db: Session, session_id: uuid.UUID, user_id: uuid.UUID) -> SessionPartic
     )
 
 
-# Who holds a seat: every student row, unless the student was removed. The session row
-# keeps their number in `seats_taken`: `take_seat` adds one, a removal takes one off.
+# Who holds a seat: every student row, unless the student was removed.
 HOLDS_SEAT = (
     SessionParticipant.role == ParticipantRole.STUDENT,
     SessionParticipant.removed_at.is_(None),
 )
+# Built once: composing this statement on every join costs more CPU than running it.
+_SEAT_COUNT = (
+    select(func.count())
+    .select_from(SessionParticipant)
+    .where(SessionParticipant.session_id == bindparam("target_session"), *HOLDS_SEAT)
+    .scalar_subquery()
+)
+
+
+def seated_students(db: Session, session_id: uuid.UUID) -> int:
+    return db.scalar(select(_SEAT_COUNT), {"target_session": session_id}) or 0
 
 
 def create(
@@ -90,12 +99,11 @@ class SeatOutcome(StrEnum):
     SEATED = "seated"  # a new row: a seat taken, or the teacher's own place
     REJOINED = "rejoined"  # the caller's row was there and is joined again
     REMOVED = "removed"  # the caller's row was there, but they were removed: nothing changed
-    REFUSED = "refused"  # nothing changed: full, ended, or no new row allowed
+    NO_SEAT = "no_seat"  # no row, and none taken (full, or not allowed a new one)
 
 
 _participants = SessionParticipant.__table__
 _events = SessionEvent.__table__
-_sessions = TutoringSession.__table__
 
 
 def _bound(name: str, column: str, table: Table = _participants) -> ColumnElement[Any]:
@@ -105,12 +113,6 @@ def _bound(name: str, column: str, table: Table = _participants) -> ColumnElemen
     return cast(bindparam(name, type_=column_type), column_type)
 
 
-_joined_at = bindparam("joined_at", type_=_sessions.c.expires_at.type)
-_session_is_open = and_(
-    _sessions.c.id == bindparam("target_session"),
-    _sessions.c.status != SessionStatus.ENDED.value,
-    _sessions.c.expires_at > _joined_at,
-)
 _caller_row = (
     select(_participants.c.id, _participants.c.removed_at)
     .where(
@@ -119,41 +121,13 @@ _caller_row = (
     )
     .cte("caller_row")
 )
-_has_caller_row = exists(select(_caller_row.c.id))
-_takes_a_seat = and_(~_has_caller_row, bindparam("seat_is_limited", type_=Boolean))
-# Every join updates the session row, once: its row lock orders the joins of a class
-# against each other and against `end`, and PostgreSQL re-checks this WHERE on the newest
-# row once the lock is granted, so the count never passes max_participants and nobody
-# is seated or marked joined after an `end` commits. The lock is held to the commit.
-_session_row = (
-    update(_sessions)
-    .where(
-        _session_is_open,
-        or_(
-            _has_caller_row,
-            and_(
-                bindparam("may_take_new_seat", type_=Boolean),
-                or_(~_takes_a_seat, _sessions.c.seats_taken < _sessions.c.max_participants),
-            ),
-        ),
-    )
-    .values(
-        seats_taken=_sessions.c.seats_taken + case((_takes_a_seat, 1), else_=0),
-        # updated_at tells when the session itself was last edited; a join is not an edit.
-        updated_at=_sessions.c.updated_at,
-    )
-    .returning(_sessions.c.id)
-    .cte("session_row")
-)
-_session_row_taken = exists(select(_session_row.c.id))
 _rejoined = (
     update(_participants)
     .where(
         _participants.c.id.in_(select(_caller_row.c.id)),
         _participants.c.removed_at.is_(None),
-        _session_row_taken,
     )
-    .values(status=ConnectionStatus.JOINED, last_joined_at=_joined_at, left_at=None)
+    .values(status=ConnectionStatus.JOINED, last_joined_at=bindparam("joined_at"), left_at=None)
     .returning(_participants.c.id)
     .cte("rejoined")
 )
@@ -169,7 +143,14 @@ _new_seat = (
             _bound("seat_status", "status"),
             _bound("joined_at", "first_joined_at"),
             _bound("joined_at", "last_joined_at"),
-        ).where(~_has_caller_row, _session_row_taken),
+        ).where(
+            ~exists(select(_caller_row.c.id)),
+            bindparam("may_take_new_seat", type_=Boolean),
+            or_(
+                ~bindparam("seat_is_limited", type_=Boolean),
+                bindparam("max_students", type_=Integer) > _SEAT_COUNT,
+            ),
+        ),
     )
     .returning(_participants.c.session_id, _participants.c.user_id)
     .cte("new_seat")
@@ -191,7 +172,7 @@ _seated_event = (
     .cte("seated_event")
 )
 _TAKE_SEAT = select(
-    exists(select(_caller_row.c.id).where(_caller_row.c.removed_at.is_not(None))),
+    exists(select(_caller_row.c.id)),
     exists(select(_rejoined.c.id)),
     exists(select(_new_seat.c.session_id)),
 ).add_cte(_seated_event)
@@ -204,17 +185,17 @@ def take_seat(
     user_id: uuid.UUID,
     role: ParticipantRole,
     may_take_new_seat: bool,
+    max_students: int,
     now: datetime,
 ) -> SeatOutcome:
     """Rejoin the caller's row, or take a new seat if one is free, in one statement.
 
-    A student's new seat is counted on the session row (`seats_taken`) in the same
-    statement; the teacher's row holds no seat. A new row also appends its
-    `participant.seated` event. A refusal changes nothing. Two joins of the same caller at
-    once can both find no row: the second INSERT then fails on the unique (session, user)
-    key and its transaction rolls back whole, count included.
+    Run it under the session's row lock (`session_crud.get_join_target(lock=True)`): it is
+    a new statement, so it counts every seat committed before the lock was granted. A new
+    seat also appends its `participant.seated` event. A refusal (removed, full) changes
+    nothing, so the caller raises and the transaction rolls back clean.
     """
-    removed, rejoined, seated = (
+    had_row, rejoined, seated = (
         db.connection()
         .execute(
             _TAKE_SEAT,
@@ -227,6 +208,7 @@ def take_seat(
                 "seat_status": ConnectionStatus.JOINED,
                 "may_take_new_seat": may_take_new_seat,
                 "seat_is_limited": role is ParticipantRole.STUDENT,
+                "max_students": max_students,
                 "event_id": uuid.uuid4(),
                 "event_type": "participant.seated",
                 "event_source": EventSource.API,
@@ -235,8 +217,6 @@ def take_seat(
         )
         .one()
     )
-    if removed:
-        return SeatOutcome.REMOVED
-    if rejoined:
-        return SeatOutcome.REJOINED
-    return SeatOutcome.SEATED if seated else SeatOutcome.REFUSED
+    if had_row:
+        return SeatOutcome.REJOINED if rejoined else SeatOutcome.REMOVED
+    return SeatOutcome.SEATED if seated else SeatOutcome.NO_SEAT

@@ -128,58 +128,50 @@ def live_room_names(db: Session, now: datetime) -> set[str]:
 
 
 class JoinTarget(NamedTuple):
-    """A session as a join needs it, with the caller's account and seat beside it, as one
-    plain row.
+    """A session as a join needs it, with the caller's account beside it, as one plain row.
 
     The join rush reads this once per student, so it is one statement that builds no ORM
-    objects and takes no lock (the seat is taken by `participant_crud.take_seat`, which
-    re-checks under the row lock). The account columns are None when there is no such
-    account.
+    objects; the account columns are None when the account does not exist.
     """
 
     id: uuid.UUID
     teacher_id: uuid.UUID
     status: SessionStatus
     expires_at: datetime
+    max_participants: int
     room_name: str
     room_url: str
     account_active: bool | None
     account_password_changed_at: datetime | None
     account_name: str | None
-    caller_has_row: bool
-    caller_removed: bool
 
 
-def _join_target_by(column: ColumnElement[Any], name: str) -> Select[Any]:
-    return (
+def _join_target_by(column: ColumnElement[Any], name: str, *, lock: bool) -> Select[Any]:
+    statement = (
         select(
             TutoringSession.id,
             TutoringSession.teacher_id,
             TutoringSession.status,
             TutoringSession.expires_at,
+            TutoringSession.max_participants,
             TutoringSession.room_name,
             TutoringSession.room_url,
             User.is_active,
             User.password_changed_at,
             User.full_name,
-            SessionParticipant.id.is_not(None),
-            SessionParticipant.removed_at.is_not(None),
         )
         .select_from(TutoringSession)
         .outerjoin(User, User.id == bindparam("user_id"))
-        .outerjoin(
-            SessionParticipant,
-            and_(
-                SessionParticipant.session_id == TutoringSession.id,
-                SessionParticipant.user_id == bindparam("user_id"),
-            ),
-        )
         .where(column == bindparam(name))
     )
+    return statement.with_for_update(of=TutoringSession) if lock else statement
 
 
-_JOIN_TARGET_BY_ID = _join_target_by(TutoringSession.id, "session_id")
-_JOIN_TARGET_BY_CODE = _join_target_by(TutoringSession.room_code, "room_code")
+_JOIN_TARGET = {
+    (by, lock): _join_target_by(column, by, lock=lock)
+    for by, column in (("session_id", TutoringSession.id), ("room_code", TutoringSession.room_code))
+    for lock in (False, True)
+}
 
 
 def get_join_target(
@@ -188,11 +180,13 @@ def get_join_target(
     user_id: uuid.UUID,
     session_id: uuid.UUID | None = None,
     room_code: str | None = None,
+    lock: bool,
 ) -> JoinTarget | None:
-    """The session by id or by room code, the caller's account and seat: one round trip."""
-    if room_code is None:
-        statement, params = _JOIN_TARGET_BY_ID, {"session_id": session_id, "user_id": user_id}
-    else:
-        statement, params = _JOIN_TARGET_BY_CODE, {"room_code": room_code, "user_id": user_id}
-    row = db.connection().execute(statement, params).first()
+    """The session by id or by room code, and the caller's account, in one round trip.
+
+    With `lock`, the session row stays locked until commit (see `_locked_by`): the seat
+    that the join takes next is counted under it.
+    """
+    by, value = ("session_id", session_id) if room_code is None else ("room_code", room_code)
+    row = db.connection().execute(_JOIN_TARGET[by, lock], {by: value, "user_id": user_id}).first()
     return None if row is None else JoinTarget(*row)

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -27,7 +27,6 @@ class TutoringSession(Base):
     __table_args__ = (
         CheckConstraint("max_participants BETWEEN 1 AND 199", name="max_participants_range"),
         CheckConstraint("duration_minutes BETWEEN 5 AND 720", name="duration_range"),
-        CheckConstraint("seats_taken >= 0", name="seats_taken_non_negative"),
         Index("ix_sessions_teacher_id_created_at", "teacher_id", "created_at"),
         Index("ix_sessions_status_expires_at", "status", "expires_at"),
     )
@@ -41,9 +40,6 @@ class TutoringSession(Base):
     )
     # Students allowed; the Daily room holds one more, for the teacher.
     max_participants: Mapped[int] = mapped_column(Integer, default=30)
-    # Students holding a seat (`crud.participant.HOLDS_SEAT`), kept on the row itself so a
-    # join can take a seat in one UPDATE that re-checks the count under the row lock.
-    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     room_name: Mapped[str] = mapped_column(String(128), unique=True)
     room_url: Mapped[str] = mapped_column(String(512))
     room_code: Mapped[str] = mapped_column(String(8), unique=True)

@@ -1,16 +1,14 @@
 """Joining a session: seats, roles and the meeting token that carries them.
 
 This is the hottest path of the service (a class's whole join rush). A join is two
-statements on plain rows: the session with the caller's account and seat, then the seat
-itself; see `_join`.
+statements on plain rows: the session (locked) with the caller's account, then the seat;
+see `_join`.
 """
 
 import uuid
 from datetime import datetime
-from functools import partial
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, Forbidden, NotFound
@@ -22,6 +20,7 @@ from app.crud.participant import SeatOutcome
 from app.crud.session import JoinTarget
 from app.models.event import EventSource
 from app.models.participant import ConnectionStatus, ParticipantRole
+from app.models.session import SessionStatus
 from app.models.user import User
 from app.schemas.session import JoinInfo
 from app.services import lifecycle
@@ -85,7 +84,9 @@ def join_session(
     now: datetime,
 ) -> JoinInfo:
     """Join by id: the teacher, or a student who already holds a seat."""
-    target = session_crud.get_join_target(db, user_id=claims.user_id, session_id=session_id)
+    target = session_crud.get_join_target(
+        db, user_id=claims.user_id, session_id=session_id, lock=minter.signs_locally
+    )
     if target is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
@@ -114,7 +115,11 @@ def join_by_code(
     guard.ensure_code_lookup_allowed(str(claims.user_id), client_ip)
     code = normalize_room_code(room_code)
     target = (
-        session_crud.get_join_target(db, user_id=claims.user_id, room_code=code) if code else None
+        session_crud.get_join_target(
+            db, user_id=claims.user_id, room_code=code, lock=minter.signs_locally
+        )
+        if code
+        else None
     )
     if target is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
@@ -132,74 +137,69 @@ def _join(
     by_code: bool,
     now: datetime,
 ) -> JoinInfo:
-    """Check on a plain read, mint, then take the seat in one statement.
+    """Check, mint and seat, with the session row locked while the seat is taken.
 
-    Nothing is locked until `take_seat`, whose UPDATE of the session row holds the row
-    lock only from that statement to the commit: the lock every join of a class queues
-    on is held for one statement, never across a Daily call (`api` token mode) or Python.
+    Self-signed tokens are minted locally, so the session was locked at its first read
+    and the seat is one more statement. An `api`-mode token is a call to Daily: it is
+    minted after checks on a plain read and before the lock, so no Daily round trip
+    ever holds the row that every other join of the class is waiting for. A token minted
+    for a seat that is then refused is never returned.
     """
     ensure_token_current(
         claims,
         is_active=target.account_active,
         password_changed_at=target.account_password_changed_at,
     )
-    user_id = claims.user_id
+    user_id, user_name = claims.user_id, target.account_name or ""
     is_teacher = target.teacher_id == user_id
-    _ensure_may_join(target, user_id, by_code=by_code, now=now)
+    locked = minter.signs_locally
+    if not locked or lifecycle.effective_status(target, now) is SessionStatus.ENDED:
+        _ensure_may_join(db, target, user_id, by_code=by_code, now=now)
     join = issue_join_info(
-        minter,
-        target,
-        user_id=user_id,
-        user_name=target.account_name or "",
-        is_owner=is_teacher,
-        now=now,
+        minter, target, user_id=user_id, user_name=user_name, is_owner=is_teacher, now=now
     )
-    seat = partial(
-        participant_crud.take_seat,
+    if not locked:
+        relocked = session_crud.get_join_target(
+            db, user_id=user_id, session_id=target.id, lock=True
+        )
+        if relocked is None:
+            raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+        target = relocked
+        lifecycle.ensure_not_ended(target, now)
+    outcome = participant_crud.take_seat(
         db,
         session_id=target.id,
         user_id=user_id,
         role=ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT,
         may_take_new_seat=by_code or is_teacher,
+        max_students=target.max_participants,
         now=now,
     )
-    try:
-        outcome = seat()
-    except IntegrityError:
-        # This caller's other join, a moment earlier, took the row: start over as a rejoin.
-        db.rollback()
-        outcome = seat()
     if outcome is SeatOutcome.REMOVED:
         raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
-    if outcome is SeatOutcome.REFUSED:
-        _explain_refusal(db, target.id, by_code=by_code, now=now)
+    if outcome is SeatOutcome.NO_SEAT and not by_code:
+        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+    if outcome is SeatOutcome.NO_SEAT:
+        raise Conflict("This session is full.", code="session_full")
     if is_teacher:
-        session = session_crud.get_for_update(db, target.id)
+        session = session_crud.get_for_update(db, target.id)  # already locked: no wait
         if session is not None:
             lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user_id)
     return join
 
 
 def _ensure_may_join(
-    target: JoinTarget, user_id: uuid.UUID, *, by_code: bool, now: datetime
+    db: Session, target: JoinTarget, user_id: uuid.UUID, *, by_code: bool, now: datetime
 ) -> None:
-    """The refusals, in their order: by id, only the teacher or a seated student (anyone
-    else: 404, the id stays secret); never a removed student; never an ended session."""
-    if not by_code and not target.caller_has_row and target.teacher_id != user_id:
+    """The refusals that need the caller's row, in their order: by id, only the teacher or
+    a seated student (anyone else: 404, the id stays secret); never a removed student;
+    never an ended session."""
+    participant = participant_crud.get(db, target.id, user_id)
+    if not by_code and participant is None and target.teacher_id != user_id:
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    if target.caller_removed:
+    if participant is not None and participant.removed_at is not None:
         raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
     lifecycle.ensure_not_ended(target, now)
-
-
-def _explain_refusal(db: Session, session_id: uuid.UUID, *, by_code: bool, now: datetime) -> None:
-    """`take_seat` took nothing although the read allowed it: the session ended or filled
-    up in between. A fresh read (a new snapshot) tells which."""
-    session = session_crud.get(db, session_id)
-    if session is None or not by_code:
-        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    lifecycle.ensure_not_ended(session, now)
-    raise Conflict("This session is full.", code="session_full")
 
 
 def leave_session(db: Session, *, user: User, session_id: uuid.UUID, now: datetime) -> None:

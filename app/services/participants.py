@@ -61,7 +61,6 @@ def remove_participant(
     first_removal = participant.removed_at is None
     if first_removal:
         participant.removed_at = now
-        session.seats_taken -= 1  # a removed student's seat is free again (HOLDS_SEAT)
     if participant.status is ConnectionStatus.JOINED:
         participant.status = ConnectionStatus.LEFT
         participant.left_at = now

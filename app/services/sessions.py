@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.errors import Conflict, Unprocessable
 from app.crud import event as event_crud
+from app.crud import participant as participant_crud
 from app.crud import session as session_crud
 from app.db.session import after_commit, on_rollback
 from app.models.event import EventSource
@@ -168,7 +169,7 @@ def _apply_field_changes(
     if not changes:
         return
     if "max_participants" in changes:
-        seated = session.seats_taken
+        seated = participant_crud.seated_students(db, session.id)
         if changes["max_participants"] < seated:
             raise Conflict(
                 f"{seated} students already hold a seat; max_participants cannot go below that.",
