@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    Integer,
     Table,
     bindparam,
     cast,
@@ -16,12 +15,16 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
 
+from app.crud.schedule import effective_status_is
+from app.db.statements import LockThen
 from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 
 
@@ -99,6 +102,7 @@ class SeatOutcome(StrEnum):
     SEATED = "seated"  # a new row: a seat taken, or the teacher's own place
     REJOINED = "rejoined"  # the caller's row was there and is joined again
     REMOVED = "removed"  # the caller's row was there, but they were removed: nothing changed
+    ENDED = "ended"  # the session has ended (or is gone): nothing changed
     NO_SEAT = "no_seat"  # no row, and none taken (full, or not allowed a new one)
 
 
@@ -113,6 +117,15 @@ def _bound(name: str, column: str, table: Table = _participants) -> ColumnElemen
     return cast(bindparam(name, type_=column_type), column_type)
 
 
+_joined_at = _bound("joined_at", "last_joined_at")
+_open_session = (
+    select(TutoringSession.max_participants)
+    .where(
+        TutoringSession.id == bindparam("target_session"),
+        ~effective_status_is(SessionStatus.ENDED, _joined_at),
+    )
+    .cte("open_session")
+)
 _caller_row = (
     select(_participants.c.id, _participants.c.removed_at)
     .where(
@@ -126,9 +139,9 @@ _rejoined = (
     .where(
         _participants.c.id.in_(select(_caller_row.c.id)),
         _participants.c.removed_at.is_(None),
+        exists(select(_open_session)),
     )
-    .values(status=ConnectionStatus.JOINED, last_joined_at=bindparam("joined_at"), left_at=None)
-    .returning(_participants.c.id)
+    .values(status=ConnectionStatus.JOINED, last_joined_at=_joined_at, left_at=None)
     .cte("rejoined")
 )
 _new_seat = (
@@ -141,14 +154,16 @@ _new_seat = (
             _bound("caller", "user_id"),
             _bound("seat_role", "role"),
             _bound("seat_status", "status"),
-            _bound("joined_at", "first_joined_at"),
-            _bound("joined_at", "last_joined_at"),
-        ).where(
+            _joined_at,
+            _joined_at,
+        )
+        .select_from(_open_session)
+        .where(
             ~exists(select(_caller_row.c.id)),
             bindparam("may_take_new_seat", type_=Boolean),
             or_(
                 ~bindparam("seat_is_limited", type_=Boolean),
-                bindparam("max_students", type_=Integer) > _SEAT_COUNT,
+                _open_session.c.max_participants > _SEAT_COUNT,
             ),
         ),
     )
@@ -166,16 +181,23 @@ _seated_event = (
             _bound("event_source", "source", _events),
             _new_seat.c.user_id,
             _bound("event_payload", "payload", _events),
-            _bound("joined_at", "occurred_at", _events),
+            _joined_at,
         ),
     )
     .cte("seated_event")
 )
-_TAKE_SEAT = select(
-    exists(select(_caller_row.c.id)),
-    exists(select(_rejoined.c.id)),
-    exists(select(_new_seat.c.session_id)),
-).add_cte(_seated_event)
+# The first statement locks the session row; the second, with a snapshot of its own,
+# counts every seat committed before the lock was granted and reads the session's newest
+# status and seat limit.
+_TAKE_SEAT = LockThen(
+    text(f"SELECT FROM {TutoringSession.__tablename__} WHERE id = :target_session FOR UPDATE"),
+    select(
+        exists(select(_caller_row.c.id)),
+        exists(select(_caller_row.c.id).where(_caller_row.c.removed_at.is_not(None))),
+        exists(select(_open_session)),
+        exists(select(_new_seat.c.session_id)),
+    ).add_cte(_rejoined, _seated_event),
+)
 
 
 def take_seat(
@@ -185,17 +207,19 @@ def take_seat(
     user_id: uuid.UUID,
     role: ParticipantRole,
     may_take_new_seat: bool,
-    max_students: int,
     now: datetime,
 ) -> SeatOutcome:
-    """Rejoin the caller's row, or take a new seat if one is free, in one statement.
+    """Rejoin the caller's row, or take a new seat if one is free, in one round trip.
 
-    Run it under the session's row lock (`session_crud.get_join_target(lock=True)`): it is
-    a new statement, so it counts every seat committed before the lock was granted. A new
-    seat also appends its `participant.seated` event. A refusal (removed, full) changes
-    nothing, so the caller raises and the transaction rolls back clean.
+    The session's row is locked first and the seat decided in a second statement of the
+    same query string (`LockThen`), so the seat limit holds however many join at once,
+    and nobody is seated in a session whose `end` has committed. A new seat also appends
+    its `participant.seated` event. On a connection in autocommit (`db.session.autocommit`)
+    the query is its own transaction, committed before the result comes back, so the lock
+    that every join of a class queues on is held for no client round trip at all. A
+    refusal (removed, ended, full) changes nothing.
     """
-    had_row, rejoined, seated = (
+    had_row, removed, session_open, seated = (
         db.connection()
         .execute(
             _TAKE_SEAT,
@@ -208,7 +232,6 @@ def take_seat(
                 "seat_status": ConnectionStatus.JOINED,
                 "may_take_new_seat": may_take_new_seat,
                 "seat_is_limited": role is ParticipantRole.STUDENT,
-                "max_students": max_students,
                 "event_id": uuid.uuid4(),
                 "event_type": "participant.seated",
                 "event_source": EventSource.API,
@@ -217,6 +240,10 @@ def take_seat(
         )
         .one()
     )
+    if removed:
+        return SeatOutcome.REMOVED
+    if not session_open:
+        return SeatOutcome.ENDED
     if had_row:
-        return SeatOutcome.REJOINED if rejoined else SeatOutcome.REMOVED
+        return SeatOutcome.REJOINED
     return SeatOutcome.SEATED if seated else SeatOutcome.NO_SEAT

@@ -3,10 +3,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.crud.participant import HOLDS_SEAT
+from app.crud.schedule import effective_status_is
 from app.models.participant import ConnectionStatus, SessionParticipant
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
@@ -37,13 +38,6 @@ def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None
 
 def room_code_taken(db: Session, room_code: str) -> bool:
     return bool(db.scalar(select(exists().where(TutoringSession.room_code == room_code))))
-
-
-def effective_status_is(status: SessionStatus, now: datetime) -> ColumnElement[bool]:
-    """SQL twin of `lifecycle.effective_status`: past `expires_at` reads as ended."""
-    if status is SessionStatus.ENDED:
-        return or_(TutoringSession.status == SessionStatus.ENDED, TutoringSession.expires_at <= now)
-    return and_(TutoringSession.status == status, TutoringSession.expires_at > now)
 
 
 def _visible_to(user_id: uuid.UUID) -> ColumnElement[bool]:
@@ -128,10 +122,11 @@ def live_room_names(db: Session, now: datetime) -> set[str]:
 
 
 class JoinTarget(NamedTuple):
-    """A session as a join needs it, with the caller's account beside it, as one plain row.
+    """A session as a join needs it, with the caller's account and place beside it.
 
     The join rush reads this once per student, so it is one statement that builds no ORM
-    objects; the account columns are None when the account does not exist.
+    objects. The account columns are None when the account does not exist, the place
+    columns when the caller has no row in the session yet.
     """
 
     id: uuid.UUID
@@ -144,10 +139,13 @@ class JoinTarget(NamedTuple):
     account_active: bool | None
     account_password_changed_at: datetime | None
     account_name: str | None
+    place_id: uuid.UUID | None
+    place_removed_at: datetime | None
 
 
-def _join_target_by(column: ColumnElement[Any], name: str, *, lock: bool) -> Select[Any]:
-    statement = (
+def _join_target_by(column: ColumnElement[Any], name: str) -> Select[Any]:
+    caller = bindparam("user_id")
+    return (
         select(
             TutoringSession.id,
             TutoringSession.teacher_id,
@@ -159,18 +157,25 @@ def _join_target_by(column: ColumnElement[Any], name: str, *, lock: bool) -> Sel
             User.is_active,
             User.password_changed_at,
             User.full_name,
+            SessionParticipant.id,
+            SessionParticipant.removed_at,
         )
         .select_from(TutoringSession)
-        .outerjoin(User, User.id == bindparam("user_id"))
+        .outerjoin(User, User.id == caller)
+        .outerjoin(
+            SessionParticipant,
+            and_(
+                SessionParticipant.session_id == TutoringSession.id,
+                SessionParticipant.user_id == caller,
+            ),
+        )
         .where(column == bindparam(name))
     )
-    return statement.with_for_update(of=TutoringSession) if lock else statement
 
 
 _JOIN_TARGET = {
-    (by, lock): _join_target_by(column, by, lock=lock)
-    for by, column in (("session_id", TutoringSession.id), ("room_code", TutoringSession.room_code))
-    for lock in (False, True)
+    "session_id": _join_target_by(TutoringSession.id, "session_id"),
+    "room_code": _join_target_by(TutoringSession.room_code, "room_code"),
 }
 
 
@@ -180,13 +185,10 @@ def get_join_target(
     user_id: uuid.UUID,
     session_id: uuid.UUID | None = None,
     room_code: str | None = None,
-    lock: bool,
 ) -> JoinTarget | None:
-    """The session by id or by room code, and the caller's account, in one round trip.
-
-    With `lock`, the session row stays locked until commit (see `_locked_by`): the seat
-    that the join takes next is counted under it.
-    """
+    """The session by id or by room code, with the caller's account and place, in one
+    round trip and without a lock: the seat statement (`participant_crud.take_seat`)
+    checks again, under the session's row lock, whatever could have changed since."""
     by, value = ("session_id", session_id) if room_code is None else ("room_code", room_code)
-    row = db.connection().execute(_JOIN_TARGET[by, lock], {by: value, "user_id": user_id}).first()
+    row = db.connection().execute(_JOIN_TARGET[by], {by: value, "user_id": user_id}).first()
     return None if row is None else JoinTarget(*row)

@@ -91,14 +91,27 @@ def abort_unit_of_work(db: Session) -> None:
 def committed(db: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
     """Run `work(db, **kwargs)` and commit at once, in the same thread.
 
-    For the join routes: a join holds its session's row lock from the seat's UPDATE to
-    the commit, and every join of the class queues on that lock, so the commit must not
-    wait for a trip back to the event loop and a thread of its own. If `work` raises,
-    nothing is committed and the request's unit of work rolls back as usual.
+    For the join routes: their work is one thread hop, and the commit (a no-op for a
+    student's autocommit join, a real one for the teacher's first join, which holds the
+    session's row lock until then) does not wait for a trip back to the event loop and a
+    thread of its own. If `work` raises, nothing is committed and the request's unit of
+    work rolls back as usual.
     """
     result = work(db, **kwargs)
     commit_unit_of_work(db)
     return result
+
+
+def autocommit(db: Session) -> None:
+    """From here on, each statement of this unit of work is a transaction of its own.
+
+    For the join rush (`db.statements.LockThen`). Call it before the unit's first
+    statement. After a `db.commit()`, the next statement opens an ordinary transaction.
+    A session bound to a connection rather than the engine runs inside that connection's
+    transaction, whose owner decides when it ends (the test suite's rollback per test).
+    """
+    if isinstance(db.get_bind(), Engine):
+        db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def has_pending_work(db: Session) -> bool:

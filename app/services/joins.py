@@ -1,8 +1,9 @@
 """Joining a session: seats, roles and the meeting token that carries them.
 
-This is the hottest path of the service (a class's whole join rush). A join is two
-statements on plain rows: the session (locked) with the caller's account, then the seat;
-see `_join`.
+This is the hottest path of the service (a class's whole join rush). A student's join is
+two round trips in autocommit: a plain read of the session with the caller's account and
+place, then the seat, decided under the session's row lock and committed server-side
+(`participant_crud.take_seat`); see `_join`.
 """
 
 import uuid
@@ -18,6 +19,7 @@ from app.crud import participant as participant_crud
 from app.crud import session as session_crud
 from app.crud.participant import SeatOutcome
 from app.crud.session import JoinTarget
+from app.db.session import autocommit
 from app.models.event import EventSource
 from app.models.participant import ConnectionStatus, ParticipantRole
 from app.models.session import SessionStatus
@@ -84,9 +86,8 @@ def join_session(
     now: datetime,
 ) -> JoinInfo:
     """Join by id: the teacher, or a student who already holds a seat."""
-    target = session_crud.get_join_target(
-        db, user_id=claims.user_id, session_id=session_id, lock=minter.signs_locally
-    )
+    autocommit(db)
+    target = session_crud.get_join_target(db, user_id=claims.user_id, session_id=session_id)
     if target is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
@@ -113,13 +114,10 @@ def join_by_code(
     per request shows.
     """
     guard.ensure_code_lookup_allowed(str(claims.user_id), client_ip)
+    autocommit(db)
     code = normalize_room_code(room_code)
     target = (
-        session_crud.get_join_target(
-            db, user_id=claims.user_id, room_code=code, lock=minter.signs_locally
-        )
-        if code
-        else None
+        session_crud.get_join_target(db, user_id=claims.user_id, room_code=code) if code else None
     )
     if target is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
@@ -137,69 +135,70 @@ def _join(
     by_code: bool,
     now: datetime,
 ) -> JoinInfo:
-    """Check, mint and seat, with the session row locked while the seat is taken.
+    """Check, mint, then seat: the seat is the last step and the only one under a lock.
 
-    Self-signed tokens are minted locally, so the session was locked at its first read
-    and the seat is one more statement. An `api`-mode token is a call to Daily: it is
-    minted after checks on a plain read and before the lock, so no Daily round trip
-    ever holds the row that every other join of the class is waiting for. A token minted
-    for a seat that is then refused is never returned.
+    The checks read the unlocked `target`, so a refusal costs no lock and no token. The
+    token is minted before the seat, so an `api`-mode call to Daily holds nothing that
+    other joins wait for, and a seat is never taken for a join that then fails at Daily.
+    The seat statement checks again under the row lock whatever may have changed since
+    the read (a removal, the end, the last free seat); a token minted for a seat that is
+    then refused is never returned.
     """
     ensure_token_current(
         claims,
         is_active=target.account_active,
         password_changed_at=target.account_password_changed_at,
     )
-    user_id, user_name = claims.user_id, target.account_name or ""
+    user_id = claims.user_id
     is_teacher = target.teacher_id == user_id
-    locked = minter.signs_locally
-    if not locked or lifecycle.effective_status(target, now) is SessionStatus.ENDED:
-        _ensure_may_join(db, target, user_id, by_code=by_code, now=now)
+    _ensure_may_join(target, is_teacher=is_teacher, by_code=by_code, now=now)
     join = issue_join_info(
-        minter, target, user_id=user_id, user_name=user_name, is_owner=is_teacher, now=now
+        minter,
+        target,
+        user_id=user_id,
+        user_name=target.account_name or "",
+        is_owner=is_teacher,
+        now=now,
     )
-    if not locked:
-        relocked = session_crud.get_join_target(
-            db, user_id=user_id, session_id=target.id, lock=True
-        )
-        if relocked is None:
-            raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-        target = relocked
-        lifecycle.ensure_not_ended(target, now)
     outcome = participant_crud.take_seat(
         db,
         session_id=target.id,
         user_id=user_id,
         role=ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT,
         may_take_new_seat=by_code or is_teacher,
-        max_students=target.max_participants,
         now=now,
     )
     if outcome is SeatOutcome.REMOVED:
         raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
+    if outcome is SeatOutcome.ENDED:
+        raise lifecycle.ended_error()
     if outcome is SeatOutcome.NO_SEAT and not by_code:
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
     if outcome is SeatOutcome.NO_SEAT:
         raise Conflict("This session is full.", code="session_full")
-    if is_teacher:
-        session = session_crud.get_for_update(db, target.id)  # already locked: no wait
-        if session is not None:
-            lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user_id)
+    if is_teacher and target.status is SessionStatus.SCHEDULED:
+        _activate(db, target.id, teacher_id=user_id, now=now)
     return join
 
 
-def _ensure_may_join(
-    db: Session, target: JoinTarget, user_id: uuid.UUID, *, by_code: bool, now: datetime
-) -> None:
-    """The refusals that need the caller's row, in their order: by id, only the teacher or
-    a seated student (anyone else: 404, the id stays secret); never a removed student;
-    never an ended session."""
-    participant = participant_crud.get(db, target.id, user_id)
-    if not by_code and participant is None and target.teacher_id != user_id:
+def _ensure_may_join(target: JoinTarget, *, is_teacher: bool, by_code: bool, now: datetime) -> None:
+    """The refusals, in their order: by id, only the teacher or a student with a place
+    (anyone else: 404, the id stays secret); never a removed student; never an ended
+    session."""
+    if not by_code and target.place_id is None and not is_teacher:
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    if participant is not None and participant.removed_at is not None:
+    if target.place_removed_at is not None:
         raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
     lifecycle.ensure_not_ended(target, now)
+
+
+def _activate(db: Session, session_id: uuid.UUID, *, teacher_id: uuid.UUID, now: datetime) -> None:
+    """The teacher's first join starts the session: a transaction of its own, after the
+    seat's, with the row locked so it orders with `end` and the webhooks."""
+    db.commit()  # the join's autocommit connection goes back; what follows is transactional
+    session = session_crud.get_for_update(db, session_id)
+    if session is not None:
+        lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=teacher_id)
 
 
 def leave_session(db: Session, *, user: User, session_id: uuid.UUID, now: datetime) -> None:

@@ -45,9 +45,13 @@ def effective_status(session: Schedule, now: datetime) -> SessionStatus:
     return session.status
 
 
+def ended_error() -> Conflict:
+    return Conflict("This session has ended.", code="session_ended")
+
+
 def ensure_not_ended(session: Schedule, now: datetime) -> None:
     if effective_status(session, now) is SessionStatus.ENDED:
-        raise Conflict("This session has ended.", code="session_ended")
+        raise ended_error()
 
 
 def ensure_forward(current: SessionStatus, target: SessionStatus) -> None:

@@ -96,11 +96,6 @@ class MeetingTokenMinter:
         self._mode = settings.daily_token_mode
         self._key = api_key_value(settings)
 
-    @property
-    def signs_locally(self) -> bool:
-        """True when minting needs no network call, so it may happen under a row lock."""
-        return self._mode != "api"
-
     def mint(self, grant: TokenGrant, *, now: datetime | None = None) -> str:
         if self._mode == "api":
             return self._daily.create_meeting_token(grant_properties(grant))
