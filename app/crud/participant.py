@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Connection,
     Table,
     bindparam,
     cast,
@@ -201,7 +202,7 @@ _TAKE_SEAT = LockThen(
 
 
 def take_seat(
-    db: Session,
+    connection: Connection,
     *,
     session_id: uuid.UUID,
     user_id: uuid.UUID,
@@ -214,32 +215,28 @@ def take_seat(
     The session's row is locked first and the seat decided in a second statement of the
     same query string (`LockThen`), so the seat limit holds however many join at once,
     and nobody is seated in a session whose `end` has committed. A new seat also appends
-    its `participant.seated` event. On a connection in autocommit (`db.session.autocommit`)
-    the query is its own transaction, committed before the result comes back, so the lock
+    its `participant.seated` event. On an `autocommit_connection` (`app.db.session`) the
+    query is its own transaction, committed before the result comes back, so the lock
     that every join of a class queues on is held for no client round trip at all. A
     refusal (removed, ended, full) changes nothing.
     """
-    had_row, removed, session_open, seated = (
-        db.connection()
-        .execute(
-            _TAKE_SEAT,
-            {
-                "target_session": session_id,
-                "caller": user_id,
-                "joined_at": now,
-                "seat_id": uuid.uuid4(),
-                "seat_role": role,
-                "seat_status": ConnectionStatus.JOINED,
-                "may_take_new_seat": may_take_new_seat,
-                "seat_is_limited": role is ParticipantRole.STUDENT,
-                "event_id": uuid.uuid4(),
-                "event_type": "participant.seated",
-                "event_source": EventSource.API,
-                "event_payload": {"user_id": str(user_id), "role": role.value},
-            },
-        )
-        .one()
-    )
+    had_row, removed, session_open, seated = connection.execute(
+        _TAKE_SEAT,
+        {
+            "target_session": session_id,
+            "caller": user_id,
+            "joined_at": now,
+            "seat_id": uuid.uuid4(),
+            "seat_role": role,
+            "seat_status": ConnectionStatus.JOINED,
+            "may_take_new_seat": may_take_new_seat,
+            "seat_is_limited": role is ParticipantRole.STUDENT,
+            "event_id": uuid.uuid4(),
+            "event_type": "participant.seated",
+            "event_source": EventSource.API,
+            "event_payload": {"user_id": str(user_id), "role": role.value},
+        },
+    ).one()
     if removed:
         return SeatOutcome.REMOVED
     if not session_open:

@@ -3,7 +3,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.crud.participant import HOLDS_SEAT
@@ -180,7 +190,7 @@ _JOIN_TARGET = {
 
 
 def get_join_target(
-    db: Session,
+    connection: Connection,
     *,
     user_id: uuid.UUID,
     session_id: uuid.UUID | None = None,
@@ -190,5 +200,5 @@ def get_join_target(
     round trip and without a lock: the seat statement (`participant_crud.take_seat`)
     checks again, under the session's row lock, whatever could have changed since."""
     by, value = ("session_id", session_id) if room_code is None else ("room_code", room_code)
-    row = db.connection().execute(_JOIN_TARGET[by], {by: value, "user_id": user_id}).first()
+    row = connection.execute(_JOIN_TARGET[by], {by: value, "user_id": user_id}).first()
     return None if row is None else JoinTarget(*row)

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
@@ -69,7 +69,8 @@ def _run_steps(db: Session, key: str, *, newest_first: bool) -> None:
 def commit_unit_of_work(db: Session) -> None:
     """Commit, then run the after-commit steps; on failure roll back and compensate."""
     try:
-        db.commit()
+        if db.in_transaction():  # a commit with nothing begun would begin, then commit
+            db.commit()
     except BaseException:
         abort_unit_of_work(db)
         raise
@@ -91,27 +92,44 @@ def abort_unit_of_work(db: Session) -> None:
 def committed(db: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
     """Run `work(db, **kwargs)` and commit at once, in the same thread.
 
-    For the join routes: their work is one thread hop, and the commit (a no-op for a
-    student's autocommit join, a real one for the teacher's first join, which holds the
-    session's row lock until then) does not wait for a trip back to the event loop and a
-    thread of its own. If `work` raises, nothing is committed and the request's unit of
-    work rolls back as usual.
+    For the join routes: their work is one thread hop, and the commit (nothing for a
+    student's join, which runs on an `autocommit_connection`; the teacher's first join,
+    which starts the session and holds its row lock until then) does not wait for a trip
+    back to the event loop and a thread of its own. If `work` raises, nothing is committed
+    and the request's unit of work rolls back as usual.
     """
     result = work(db, **kwargs)
     commit_unit_of_work(db)
     return result
 
 
-def autocommit(db: Session) -> None:
-    """From here on, each statement of this unit of work is a transaction of its own.
+@contextmanager
+def autocommit_connection(db: Session) -> Iterator[Connection]:
+    """A connection of the session's engine on which each statement commits on its own.
 
-    For the join rush (`db.statements.LockThen`). Call it before the unit's first
-    statement. After a `db.commit()`, the next statement opens an ordinary transaction.
-    A session bound to a connection rather than the engine runs inside that connection's
-    transaction, whose owner decides when it ends (the test suite's rollback per test).
+    For the join rush (`db.statements.LockThen`): a plain Core connection, so a join
+    pays for no ORM unit of work it does not use. Close it before `db` opens its own
+    connection, so a request never holds two of the pool's. A session bound to a
+    connection rather than the engine hands out that connection, inside its owner's
+    transaction (the test suite's rollback per test).
+
+    psycopg2's own `autocommit` switch, not SQLAlchemy's AUTOCOMMIT isolation level: that
+    one resets the level through psycopg2's `set_isolation_level` when the connection goes
+    back to the pool, which sends a `SET` to the server, a round trip per join. The
+    switch is only a flag on the client while no transaction is open, as here.
     """
-    if isinstance(db.get_bind(), Engine):
-        db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    bind = db.get_bind()
+    if not isinstance(bind, Engine):
+        yield db.connection()
+        return
+    with bind.connect() as connection:
+        driver_connection: Any = connection.connection.dbapi_connection  # open: just checked out
+        driver_connection.autocommit = True
+        try:
+            yield connection
+        finally:
+            if not driver_connection.closed:
+                driver_connection.autocommit = False
 
 
 def has_pending_work(db: Session) -> bool:

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, Forbidden, NotFound
@@ -19,7 +20,7 @@ from app.crud import participant as participant_crud
 from app.crud import session as session_crud
 from app.crud.participant import SeatOutcome
 from app.crud.session import JoinTarget
-from app.db.session import autocommit
+from app.db.session import autocommit_connection
 from app.models.event import EventSource
 from app.models.participant import ConnectionStatus, ParticipantRole
 from app.models.session import SessionStatus
@@ -86,12 +87,11 @@ def join_session(
     now: datetime,
 ) -> JoinInfo:
     """Join by id: the teacher, or a student who already holds a seat."""
-    autocommit(db)
-    target = session_crud.get_join_target(db, user_id=claims.user_id, session_id=session_id)
-    if target is None:
+    join = _join_found(db, minter=minter, claims=claims, now=now, session_id=session_id)
+    if join is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
-    return _join(db, minter=minter, claims=claims, target=target, by_code=False, now=now)
+    return join
 
 
 def join_by_code(
@@ -108,26 +108,58 @@ def join_by_code(
 
     Only an unknown code counts against the caller's lookup limit; a known code
     that refuses (full, ended) says nothing a guesser could use.
-
-    The caller's account is read with the session, in the same statement, not in a
-    dependency of its own: the class's join rush is the one moment where a round trip
-    per request shows.
     """
     guard.ensure_code_lookup_allowed(str(claims.user_id), client_ip)
-    autocommit(db)
     code = normalize_room_code(room_code)
-    target = (
-        session_crud.get_join_target(db, user_id=claims.user_id, room_code=code) if code else None
-    )
-    if target is None:
+    join = _join_found(db, minter=minter, claims=claims, now=now, room_code=code) if code else None
+    if join is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
         guard.record_failed_code_lookup(str(claims.user_id), client_ip)
         raise NotFound("No session has this room code.", code="room_code_not_found")
-    return _join(db, minter=minter, claims=claims, target=target, by_code=True, now=now)
+    return join
+
+
+def _join_found(
+    db: Session,
+    *,
+    minter: MeetingTokenMinter,
+    claims: AccessClaims,
+    now: datetime,
+    session_id: uuid.UUID | None = None,
+    room_code: str | None = None,
+) -> JoinInfo | None:
+    """The join, if the session exists: None lets the caller word its own 404.
+
+    The caller's account is read with the session, in the same statement, not in a
+    dependency of its own: the class's join rush is the one moment where a round trip
+    per request shows. The teacher's first join then starts the session, on `db`, once
+    the join's own connection is back in the pool.
+    """
+    with autocommit_connection(db) as connection:
+        target = session_crud.get_join_target(
+            connection, user_id=claims.user_id, session_id=session_id, room_code=room_code
+        )
+        if target is None:
+            return None
+        join = _join(
+            connection,
+            minter=minter,
+            claims=claims,
+            target=target,
+            by_code=room_code is not None,
+            now=now,
+        )
+    if join.role is ParticipantRole.TEACHER and target.status is SessionStatus.SCHEDULED:
+        session = session_crud.get_for_update(db, target.id)
+        if session is not None:
+            lifecycle.activate(
+                db, session, now=now, source=EventSource.API, actor_id=claims.user_id
+            )
+    return join
 
 
 def _join(
-    db: Session,
+    connection: Connection,
     *,
     minter: MeetingTokenMinter,
     claims: AccessClaims,
@@ -161,7 +193,7 @@ def _join(
         now=now,
     )
     outcome = participant_crud.take_seat(
-        db,
+        connection,
         session_id=target.id,
         user_id=user_id,
         role=ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT,
@@ -176,8 +208,6 @@ def _join(
         raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
     if outcome is SeatOutcome.NO_SEAT:
         raise Conflict("This session is full.", code="session_full")
-    if is_teacher and target.status is SessionStatus.SCHEDULED:
-        _activate(db, target.id, teacher_id=user_id, now=now)
     return join
 
 
@@ -190,15 +220,6 @@ def _ensure_may_join(target: JoinTarget, *, is_teacher: bool, by_code: bool, now
     if target.place_removed_at is not None:
         raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
     lifecycle.ensure_not_ended(target, now)
-
-
-def _activate(db: Session, session_id: uuid.UUID, *, teacher_id: uuid.UUID, now: datetime) -> None:
-    """The teacher's first join starts the session: a transaction of its own, after the
-    seat's, with the row locked so it orders with `end` and the webhooks."""
-    db.commit()  # the join's autocommit connection goes back; what follows is transactional
-    session = session_crud.get_for_update(db, session_id)
-    if session is not None:
-        lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=teacher_id)
 
 
 def leave_session(db: Session, *, user: User, session_id: uuid.UUID, now: datetime) -> None:
