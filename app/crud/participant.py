@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
+    and_,
     bindparam,
     cast,
     exists,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from app.crud.schedule import effective_status_is
@@ -104,7 +106,7 @@ class SeatOutcome(StrEnum):
     REJOINED = "rejoined"  # the caller's row was there and is joined again
     REMOVED = "removed"  # the caller's row was there, but they were removed: nothing changed
     ENDED = "ended"  # the session has ended (or is gone): nothing changed
-    NO_SEAT = "no_seat"  # no row, and none taken (full, or not allowed a new one)
+    NO_SEAT = "no_seat"  # no row, and none taken: the session is full
 
 
 _participants = SessionParticipant.__table__
@@ -118,35 +120,24 @@ def _bound(name: str, column: str, table: Table = _participants) -> ColumnElemen
     return cast(bindparam(name, type_=column_type), column_type)
 
 
+_target_session = bindparam("target_session")
 _joined_at = _bound("joined_at", "last_joined_at")
-_open_session = (
-    select(TutoringSession.max_participants)
-    .where(
-        TutoringSession.id == bindparam("target_session"),
-        ~effective_status_is(SessionStatus.ENDED, _joined_at),
-    )
-    .cte("open_session")
+_session_is_open = and_(
+    TutoringSession.id == _target_session,
+    ~effective_status_is(SessionStatus.ENDED, _joined_at),
 )
-_caller_row = (
-    select(_participants.c.id, _participants.c.removed_at)
-    .where(
-        _participants.c.session_id == bindparam("target_session"),
-        _participants.c.user_id == bindparam("caller"),
-    )
-    .cte("caller_row")
+_callers_row = and_(
+    _participants.c.session_id == _target_session,
+    _participants.c.user_id == bindparam("caller"),
 )
-_rejoined = (
-    update(_participants)
-    .where(
-        _participants.c.id.in_(select(_caller_row.c.id)),
-        _participants.c.removed_at.is_(None),
-        exists(select(_open_session)),
-    )
-    .values(status=ConnectionStatus.JOINED, last_joined_at=_joined_at, left_at=None)
-    .cte("rejoined")
+# Each statement below runs after `SELECT … FOR UPDATE` of the session row, in the same
+# query string (`LockThen`): with a snapshot of its own, it counts every seat committed
+# before the lock was granted and reads the session's newest status and seat limit.
+_LOCK_SESSION = text(
+    f"SELECT FROM {TutoringSession.__tablename__} WHERE id = :target_session FOR UPDATE"
 )
 _new_seat = (
-    insert(_participants)
+    pg_insert(_participants)
     .from_select(
         ["id", "session_id", "user_id", "role", "status", "first_joined_at", "last_joined_at"],
         select(
@@ -157,17 +148,16 @@ _new_seat = (
             _bound("seat_status", "status"),
             _joined_at,
             _joined_at,
-        )
-        .select_from(_open_session)
-        .where(
-            ~exists(select(_caller_row.c.id)),
-            bindparam("may_take_new_seat", type_=Boolean),
+        ).where(
+            _session_is_open,
             or_(
                 ~bindparam("seat_is_limited", type_=Boolean),
-                _open_session.c.max_participants > _SEAT_COUNT,
+                TutoringSession.max_participants > _SEAT_COUNT,
             ),
         ),
     )
+    # The same student's other join got in first: theirs is the seat.
+    .on_conflict_do_nothing(index_elements=["session_id", "user_id"])
     .returning(_participants.c.session_id, _participants.c.user_id)
     .cte("new_seat")
 )
@@ -187,17 +177,27 @@ _seated_event = (
     )
     .cte("seated_event")
 )
-# The first statement locks the session row; the second, with a snapshot of its own,
-# counts every seat committed before the lock was granted and reads the session's newest
-# status and seat limit.
-_TAKE_SEAT = LockThen(
-    text(f"SELECT FROM {TutoringSession.__tablename__} WHERE id = :target_session FOR UPDATE"),
-    select(
-        exists(select(_caller_row.c.id)),
-        exists(select(_caller_row.c.id).where(_caller_row.c.removed_at.is_not(None))),
-        exists(select(_open_session)),
-        exists(select(_new_seat.c.session_id)),
-    ).add_cte(_rejoined, _seated_event),
+_TAKE_NEW_SEAT = LockThen(
+    _LOCK_SESSION, select(exists(select(_new_seat.c.session_id))).add_cte(_seated_event)
+)
+_rejoined = (
+    update(_participants)
+    .where(
+        _callers_row,
+        _participants.c.removed_at.is_(None),
+        exists(select(TutoringSession.id).where(_session_is_open)),
+    )
+    .values(status=ConnectionStatus.JOINED, last_joined_at=_joined_at, left_at=None)
+    .returning(_participants.c.id)
+    .cte("rejoined")
+)
+# Both return one boolean, whether the caller sits now. (The DML is a CTE: `LockThen`
+# is no DML statement itself, so it cannot be the top of one.)
+_REJOIN = LockThen(_LOCK_SESSION, select(exists(select(_rejoined.c.id))))
+_WHY_NOT_SEATED = select(
+    exists(select(_participants.c.id).where(_callers_row)),
+    exists(select(_participants.c.id).where(_callers_row, _participants.c.removed_at.is_not(None))),
+    exists(select(TutoringSession.id).where(_session_is_open)),
 )
 
 
@@ -207,40 +207,40 @@ def take_seat(
     session_id: uuid.UUID,
     user_id: uuid.UUID,
     role: ParticipantRole,
-    may_take_new_seat: bool,
+    has_place: bool,
     now: datetime,
 ) -> SeatOutcome:
-    """Rejoin the caller's row, or take a new seat if one is free, in one round trip.
+    """Rejoin the caller's place, or take a new seat if one is free, in one round trip.
 
-    The session's row is locked first and the seat decided in a second statement of the
-    same query string (`LockThen`), so the seat limit holds however many join at once,
-    and nobody is seated in a session whose `end` has committed. A new seat also appends
-    its `participant.seated` event. On an `autocommit_connection` (`app.db.session`) the
+    `has_place` says which, as the join's unlocked read saw it. The session's row is
+    locked first and the seat decided in a second statement of the same query string
+    (`LockThen`), so the seat limit holds however many join at once, and nobody is seated
+    or rejoined in a session whose `end` has committed. A new seat also appends its
+    `participant.seated` event. On an `autocommit_connection` (`app.db.session`) the
     query is its own transaction, committed before the result comes back, so the lock
-    that every join of a class queues on is held for no client round trip at all. A
-    refusal (removed, ended, full) changes nothing.
+    that every join of a class queues on is held for no client round trip at all. Each
+    statement is as small as it can be, because it is planned while the lock is held.
+    A refusal (removed, ended, full) changes nothing; only then does a second, unlocked
+    read tell which it was.
     """
-    had_row, removed, session_open, seated = connection.execute(
-        _TAKE_SEAT,
-        {
-            "target_session": session_id,
-            "caller": user_id,
-            "joined_at": now,
-            "seat_id": uuid.uuid4(),
-            "seat_role": role,
-            "seat_status": ConnectionStatus.JOINED,
-            "may_take_new_seat": may_take_new_seat,
-            "seat_is_limited": role is ParticipantRole.STUDENT,
-            "event_id": uuid.uuid4(),
-            "event_type": "participant.seated",
-            "event_source": EventSource.API,
-            "event_payload": {"user_id": str(user_id), "role": role.value},
-        },
-    ).one()
+    params = {
+        "target_session": session_id,
+        "caller": user_id,
+        "joined_at": now,
+        "seat_id": uuid.uuid4(),
+        "seat_role": role,
+        "seat_status": ConnectionStatus.JOINED,
+        "seat_is_limited": role is ParticipantRole.STUDENT,
+        "event_id": uuid.uuid4(),
+        "event_type": "participant.seated",
+        "event_source": EventSource.API,
+        "event_payload": {"user_id": str(user_id), "role": role.value},
+    }
+    if connection.execute(_REJOIN if has_place else _TAKE_NEW_SEAT, params).scalar_one():
+        return SeatOutcome.REJOINED if has_place else SeatOutcome.SEATED
+    has_row, removed, session_open = connection.execute(_WHY_NOT_SEATED, params).one()
     if removed:
         return SeatOutcome.REMOVED
     if not session_open:
         return SeatOutcome.ENDED
-    if had_row:
-        return SeatOutcome.REJOINED
-    return SeatOutcome.SEATED if seated else SeatOutcome.NO_SEAT
+    return SeatOutcome.REJOINED if has_row else SeatOutcome.NO_SEAT

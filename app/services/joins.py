@@ -197,7 +197,7 @@ def _join(
         session_id=target.id,
         user_id=user_id,
         role=ParticipantRole.TEACHER if is_teacher else ParticipantRole.STUDENT,
-        may_take_new_seat=by_code or is_teacher,
+        has_place=target.place_id is not None,
         now=now,
     )
     if outcome is SeatOutcome.REMOVED:
