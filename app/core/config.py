@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEV
     database_url: str = DEFAULT_DATABASE_URL
     database_pool_size: int = Field(default=10, ge=1, le=200)
-    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    # No overflow by default: an overflow connection is closed as soon as it is handed back
+    # while the pool is full, so a rush opened and closed PostgreSQL backends all the time.
+    database_max_overflow: int = Field(default=0, ge=0, le=200)
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
