@@ -117,12 +117,15 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """utime + stime; with `reaped_children`, plus cutime + cstime: the CPU of children that
+    exited and were waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    ticks = sum(int(field) for field in fields[11 : 15 if reaped_children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -131,22 +134,24 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def postgres_cpu_snapshot() -> dict[int, float]:
-    """CPU time of each PostgreSQL process by pid (other users' backends too)."""
+    """CPU time of each PostgreSQL process by pid (other users' backends too), with the CPU of
+    the children it reaped: a backend that exits has its time added to the postmaster's."""
     snapshot = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    snapshot[int(entry.name)] = _cpu_seconds(int(entry.name))
+                    snapshot[int(entry.name)] = _cpu_seconds(int(entry.name), reaped_children=True)
             except OSError:
                 continue
     return snapshot
 
 
 def postgres_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU PostgreSQL spent between two snapshots; backends that exited in between are lost,
-    so on a shared server this is a rough figure."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    """CPU PostgreSQL spent between two snapshots, backends that came and went included: what
+    one that exited had used is gone from its own entry and found in the postmaster's reaped
+    children's time. On a shared server other databases' work counts too."""
+    return sum(after.values()) - sum(before.values())
 
 
 @dataclass(frozen=True)
