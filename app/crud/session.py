@@ -143,7 +143,6 @@ class JoinTarget(NamedTuple):
     teacher_id: uuid.UUID
     status: SessionStatus
     expires_at: datetime
-    max_participants: int
     room_name: str
     room_url: str
     account_active: bool | None
@@ -161,7 +160,6 @@ def _join_target_by(column: ColumnElement[Any], name: str) -> Select[Any]:
             TutoringSession.teacher_id,
             TutoringSession.status,
             TutoringSession.expires_at,
-            TutoringSession.max_participants,
             TutoringSession.room_name,
             TutoringSession.room_url,
             User.is_active,
