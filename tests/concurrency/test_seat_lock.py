@@ -34,6 +34,8 @@ def _wait_until_a_join_waits_on_a_lock(app: FastAPI) -> None:
                     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
             ).scalar_one()
+            # A transaction keeps its first view of pg_stat_activity: look again in a new one.
+            connection.rollback()
             if waiting:
                 return
             time.sleep(0.02)
