@@ -105,7 +105,8 @@ class SeatOutcome(StrEnum):
     SEATED = "seated"  # a new row: a seat taken, or the teacher's own place
     REJOINED = "rejoined"  # the caller's row was there and is joined again
     REMOVED = "removed"  # the caller's row was there, but they were removed: nothing changed
-    ENDED = "ended"  # the session has ended (or is gone): nothing changed
+    ENDED = "ended"  # the session has ended: nothing changed
+    GONE = "gone"  # the session was deleted since the caller's read: nothing changed
     NO_SEAT = "no_seat"  # no row, and none taken: the session is full
 
 
@@ -195,6 +196,7 @@ _rejoined = (
 # is no DML statement itself, so it cannot be the top of one.)
 _REJOIN = LockThen(_LOCK_SESSION, select(exists(select(_rejoined.c.id))))
 _WHY_NOT_SEATED = select(
+    exists(select(TutoringSession.id).where(TutoringSession.id == _target_session)),
     exists(select(_participants.c.id).where(_callers_row)),
     exists(select(_participants.c.id).where(_callers_row, _participants.c.removed_at.is_not(None))),
     exists(select(TutoringSession.id).where(_session_is_open)),
@@ -220,8 +222,8 @@ def take_seat(
     query is its own transaction, committed before the result comes back, so the lock
     that every join of a class queues on is held for no client round trip at all. Each
     statement is as small as it can be, because it is planned while the lock is held.
-    A refusal (removed, ended, full) changes nothing; only then does a second, unlocked
-    read tell which it was.
+    A refusal (removed, ended, full, deleted) changes nothing; only then does a second,
+    unlocked read tell which it was.
     """
     params = {
         "target_session": session_id,
@@ -238,7 +240,11 @@ def take_seat(
     }
     if connection.execute(_REJOIN if has_place else _TAKE_NEW_SEAT, params).scalar_one():
         return SeatOutcome.REJOINED if has_place else SeatOutcome.SEATED
-    has_row, removed, session_open = connection.execute(_WHY_NOT_SEATED, params).one()
+    session_exists, has_row, removed, session_open = connection.execute(
+        _WHY_NOT_SEATED, params
+    ).one()
+    if not session_exists:
+        return SeatOutcome.GONE
     if removed:
         return SeatOutcome.REMOVED
     if not session_open:

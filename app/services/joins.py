@@ -149,6 +149,8 @@ def _join_found(
             by_code=room_code is not None,
             now=now,
         )
+    if join is None:
+        return None
     if join.role is ParticipantRole.TEACHER and target.status is SessionStatus.SCHEDULED:
         session = session_crud.get_for_update(db, target.id)
         if session is not None:
@@ -166,15 +168,16 @@ def _join(
     target: JoinTarget,
     by_code: bool,
     now: datetime,
-) -> JoinInfo:
+) -> JoinInfo | None:
     """Check, mint, then seat: the seat is the last step and the only one under a lock.
 
     The checks read the unlocked `target`, so a refusal costs no lock and no token. The
     token is minted before the seat, so an `api`-mode call to Daily holds nothing that
     other joins wait for, and a seat is never taken for a join that then fails at Daily.
     The seat statement checks again under the row lock whatever may have changed since
-    the read (a removal, the end, the last free seat); a token minted for a seat that is
-    then refused is never returned.
+    the read (a removal, the end, the last free seat, a deletion); a token minted for a
+    seat that is then refused is never returned. None: the session is not there for this
+    caller, and the caller words the 404.
     """
     ensure_token_current(
         claims,
@@ -204,8 +207,8 @@ def _join(
         raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
     if outcome is SeatOutcome.ENDED:
         raise lifecycle.ended_error()
-    if outcome is SeatOutcome.NO_SEAT and not by_code:
-        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+    if outcome is SeatOutcome.GONE or (outcome is SeatOutcome.NO_SEAT and not by_code):
+        return None  # deleted since the read, or by id without a place: the caller's 404
     if outcome is SeatOutcome.NO_SEAT:
         raise Conflict("This session is full.", code="session_full")
     return join

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import delete as delete_statement
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -127,3 +128,27 @@ def test_a_join_waiting_on_the_lock_sees_the_end_committed_before_it(
     assert response.json()["code"] == "session_ended"
     assert seats.status_code == 200
     assert [row for row in seats.json()["items"] if row["role"] == "student"] == []
+
+
+def test_a_join_waiting_on_the_lock_finds_the_session_deleted_before_it(
+    committing_app: FastAPI, committing_accounts: AccountFactory, daily: FakeDaily
+) -> None:
+    teacher, student = committing_accounts("teacher"), committing_accounts("student")
+    with TestClient(committing_app) as client:
+        session = create_session(client, teacher)
+
+        def delete(holder: Session) -> None:
+            holder.execute(
+                delete_statement(TutoringSession).where(
+                    TutoringSession.id == uuid.UUID(session["id"])
+                )
+            )
+
+        response = _join_while_locked(
+            committing_app,
+            session,
+            delete,
+            lambda: join_by_code(client, student, session["room_code"]),
+        )
+    assert response.status_code == 404
+    assert response.json()["code"] == "room_code_not_found"
