@@ -127,6 +127,7 @@ _session_is_open = and_(
     TutoringSession.id == _target_session,
     ~effective_status_is(SessionStatus.ENDED, _joined_at),
 )
+_session_is_still_open = exists(select(TutoringSession.id).where(_session_is_open))
 _callers_row = and_(
     _participants.c.session_id == _target_session,
     _participants.c.user_id == bindparam("caller"),
@@ -186,7 +187,7 @@ _rejoined = (
     .where(
         _callers_row,
         _participants.c.removed_at.is_(None),
-        exists(select(TutoringSession.id).where(_session_is_open)),
+        _session_is_still_open,
     )
     .values(status=ConnectionStatus.JOINED, last_joined_at=_joined_at, left_at=None)
     .returning(_participants.c.id)
@@ -199,7 +200,7 @@ _WHY_NOT_SEATED = select(
     exists(select(TutoringSession.id).where(TutoringSession.id == _target_session)),
     exists(select(_participants.c.id).where(_callers_row)),
     exists(select(_participants.c.id).where(_callers_row, _participants.c.removed_at.is_not(None))),
-    exists(select(TutoringSession.id).where(_session_is_open)),
+    _session_is_still_open,
 )
 
 
