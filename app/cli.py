@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.db.session import build_engine, build_session_factory
-from app.services.daily_client import DailyClient, build_http_client
-from app.services.reconcile import reconcile
+from app.services.daily.client import DailyClient, build_http_client
+from app.services.sessions.reconcile import reconcile
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -19,9 +19,9 @@ from app.core.metrics import SessionStatusCollector, observe_daily_call
 from app.crud.session import count_by_effective_status
 from app.db.session import build_engine, build_session_factory
 from app.db.types import utcnow
-from app.services.daily_client import REAL_DAILY_HOST, DailyClient, build_http_client
-from app.services.meeting_tokens import MeetingTokenMinter
-from app.services.rate_limits import AbuseGuard
+from app.services.accounts.rate_limits import AbuseGuard
+from app.services.daily.client import REAL_DAILY_HOST, DailyClient, build_http_client
+from app.services.daily.meeting_tokens import MeetingTokenMinter
 
 logger = logging.getLogger("app")
 

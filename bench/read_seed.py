@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, text
 
 from app.models.user import UserRole
-from app.services.room_codes import ALPHABET, CODE_LENGTH
+from app.services.sessions.room_codes import ALPHABET, CODE_LENGTH
 from bench.seed import PLACEHOLDER_PASSWORD_HASH
 
 POOL_TEACHERS = 1_000

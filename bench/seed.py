@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.security import create_access_token
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User, UserRole
-from app.services.room_codes import ALPHABET, CODE_LENGTH
+from app.services.sessions.room_codes import ALPHABET, CODE_LENGTH
 from devtools.testdb import recreate_database
 
 PLACEHOLDER_PASSWORD_HASH = "!bench-user-never-signs-in"  # noqa: S105

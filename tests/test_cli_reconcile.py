@@ -15,8 +15,8 @@ from app.core.config import Settings
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.presence import ParticipantPresence, PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
-from app.services.daily_client import DailyClient, build_http_client
-from app.services.reconcile import ROOM_DELETE_INTERVAL_SECONDS, reconcile
+from app.services.daily.client import DailyClient, build_http_client
+from app.services.sessions.reconcile import ROOM_DELETE_INTERVAL_SECONDS, reconcile
 from tests.conftest import AccountFactory
 from tests.daily_fake import FakeDaily
 

@@ -12,14 +12,14 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import Forbidden, Unauthorized
+from app.core.errors import TeacherOnly, Unauthorized
 from app.core.security import AccessClaims, decode_access_token
 from app.db.session import abort_unit_of_work, commit_unit_of_work, has_pending_work
 from app.models.user import User, UserRole
-from app.services import users
-from app.services.daily_client import DailyClient
-from app.services.meeting_tokens import MeetingTokenMinter
-from app.services.rate_limits import AbuseGuard
+from app.services.accounts import users
+from app.services.accounts.rate_limits import AbuseGuard
+from app.services.daily.client import DailyClient
+from app.services.daily.meeting_tokens import MeetingTokenMinter
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -100,7 +100,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 async def get_current_teacher(user: CurrentUser) -> User:
     if user.role is not UserRole.TEACHER:
-        raise Forbidden("Only teachers can do this.", code="teacher_only")
+        raise TeacherOnly()
     return user
 
 

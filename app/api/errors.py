@@ -9,17 +9,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import TutoriumError
+from app.core.errors import ErrorCode, TutoriumError
 
 logger = logging.getLogger("app.errors")
 
 _HTTP_CODES = {
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.NOT_AUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
 
@@ -42,7 +43,7 @@ async def _tutorium_error(_request: Request, exc: TutoriumError) -> JSONResponse
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse(error_body(_field_errors(exc), "validation_error"), status_code=422)
+    return JSONResponse(error_body(_field_errors(exc), ErrorCode.VALIDATION_ERROR), status_code=422)
 
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -56,7 +57,9 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONRes
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(error_body("Internal server error.", "internal_error"), status_code=500)
+    return JSONResponse(
+        error_body("Internal server error.", ErrorCode.INTERNAL_ERROR), status_code=500
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from app.services.daily_client import REAL_DAILY_HOST
+from app.services.daily.client import REAL_DAILY_HOST
 
 router = APIRouter(prefix="/health", tags=["health"])
 

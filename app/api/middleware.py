@@ -14,6 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import ErrorCode
 from app.core.logging import RequestContext, request_context_var
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -123,7 +124,7 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             response = JSONResponse(
-                {"detail": PAYLOAD_TOO_LARGE, "code": "payload_too_large"}, status_code=413
+                {"detail": PAYLOAD_TOO_LARGE, "code": ErrorCode.PAYLOAD_TOO_LARGE}, status_code=413
             )
             await response(scope, receive, send)
             return

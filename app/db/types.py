@@ -1,9 +1,10 @@
 """Column types shared by the models."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -34,3 +35,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:
+    """Store an enum by its value in a VARCHAR with a CHECK: a new value is a plain
+    migration of the CHECK, never PostgreSQL's ALTER TYPE."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )

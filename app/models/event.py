@@ -8,8 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.types import UTCDateTime, utcnow
-from app.models.user import enum_column
+from app.db.types import UTCDateTime, enum_column, utcnow
 
 
 class EventSource(StrEnum):

@@ -6,8 +6,7 @@ from sqlalchemy import ForeignKey, Index, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.types import UTCDateTime
-from app.models.user import enum_column
+from app.db.types import UTCDateTime, enum_column
 
 
 class ParticipantRole(StrEnum):

@@ -13,8 +13,7 @@ from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.types import UTCDateTime
-from app.models.user import enum_column
+from app.db.types import UTCDateTime, enum_column
 
 
 class PresenceCloser(StrEnum):

@@ -12,8 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.types import UTCDateTime, utcnow
-from app.models.user import enum_column
+from app.db.types import UTCDateTime, enum_column, utcnow
 
 
 class SessionStatus(StrEnum):

@@ -2,30 +2,16 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, String, Uuid
+from sqlalchemy import Boolean, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.types import UTCDateTime, utcnow
+from app.db.types import UTCDateTime, enum_column, utcnow
 
 
 class UserRole(StrEnum):
     TEACHER = "teacher"
     STUDENT = "student"
-
-
-def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:
-    """Store an enum by its value in a VARCHAR with a CHECK: a new value is a plain
-    migration of the CHECK, never PostgreSQL's ALTER TYPE."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
 
 
 class User(Base):

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -23,28 +21,6 @@ from .state import iso_time
 
 if TYPE_CHECKING:
     from .runtime import Emulator
-
-REQUEST_LOG_SIZE = 1000
-
-
-class RequestLog:
-    """The last REST calls received; the Authorization value is never stored."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
-
-    def add(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries.append(entry)
-
-    def list(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 def _redact(authorization: str | None) -> str | None:

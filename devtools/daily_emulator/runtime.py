@@ -12,7 +12,7 @@ from .calls import CallSimulator
 from .config import EmulatorConfig
 from .errors import DailyError
 from .faults import FaultBook
-from .middleware import RequestLog
+from .request_log import RequestLog
 from .rooms import RoomBook
 from .state import Clock, Store
 from .webhooks import WebhookOutbox

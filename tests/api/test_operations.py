@@ -50,7 +50,7 @@ def test_one_access_line_per_request_with_route_template_and_user(
 def test_daily_calls_are_logged_with_endpoint_status_and_attempt(
     client: TestClient, teacher: Account, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.services.daily_client"):
+    with caplog.at_level(logging.INFO, logger="app.services.daily.client"):
         create_session(client, teacher)
     (line,) = [r for r in caplog.records if getattr(r, "daily_endpoint", None) == "/rooms"]
     assert line.daily_status == 200

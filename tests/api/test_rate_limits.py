@@ -10,7 +10,7 @@ from limits.storage import storage_from_string
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from app.services.rate_limits import AbuseGuard
+from app.services.accounts.rate_limits import AbuseGuard
 from devtools.testdb import DEFAULT_TEST_REDIS_URL
 from tests.conftest import TEST_PASSWORD, Account, AccountFactory, make_settings
 from tests.daily_fake import FakeDaily

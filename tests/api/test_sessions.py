@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.session import TutoringSession
-from app.services import sessions as sessions_service
+from app.services.sessions import management as sessions_service
 from tests.conftest import Account, AccountFactory
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import SESSIONS, create_session, seat

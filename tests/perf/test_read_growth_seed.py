@@ -12,8 +12,9 @@ from app.db.types import utcnow
 from app.models.presence import ParticipantPresence
 from app.models.session import TutoringSession
 from app.models.user import User
-from app.services import attendance, sessions
-from app.services.room_codes import normalize_room_code
+from app.services.attendance import report as attendance
+from app.services.sessions import management as sessions
+from app.services.sessions.room_codes import normalize_room_code
 from bench import read_seed
 from bench.seed import room_code
 

@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from app.core.config import Settings
-from app.services.daily_client import DailyClient, build_http_client
+from app.services.daily.client import DailyClient, build_http_client
 
 DAILY_URL = "https://api.daily.co/v1"
 API_KEY = "test-key-5ecr3t-7f3c9a"

@@ -7,7 +7,7 @@ import pytest
 
 from app.models.participant import ParticipantRole
 from app.schemas.attendance import AttendanceReport, AttendanceRow
-from app.services.attendance import (
+from app.services.attendance.report import (
     Span,
     attendance_ratio,
     covered_seconds,

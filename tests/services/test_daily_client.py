@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from app.services.daily_client import (
+from app.services.daily.client import (
     DailyAPIError,
     DailyClient,
     DailyRoom,

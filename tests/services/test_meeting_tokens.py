@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from jose import jwt
 
-from app.services.daily_client import DailyAPIError, DailyClient
-from app.services.meeting_tokens import (
+from app.services.daily.client import DailyAPIError, DailyClient
+from app.services.daily.meeting_tokens import (
     MeetingTokenMinter,
     TokenGrant,
     grant_properties,

@@ -5,14 +5,14 @@ import pytest
 from starlette.requests import Request
 
 from app.api.v1.endpoints.webhooks import capped_body
-from app.services.webhook_events import (
+from app.services.webhooks.events import (
     NOT_JSON,
     DailyEvent,
     parse_body,
     parse_envelope,
     unix_time,
 )
-from app.services.webhooks import MAX_BODY_BYTES, PayloadTooLarge
+from app.services.webhooks.handling import MAX_BODY_BYTES, PayloadTooLarge
 
 T = 1_900_000_000
 NOW = datetime(2031, 1, 1, tzinfo=UTC)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.services.webhook_signature import (
+from app.services.webhooks.signature import (
     InvalidWebhookSignature,
     compact_json,
     compute_signature,

@@ -10,7 +10,8 @@ from app.db.types import utcnow
 from app.schemas.attendance import AttendanceReport
 from app.schemas.common import error_responses
 from app.schemas.event import SessionEventPage
-from app.services import attendance, event_log
+from app.services.attendance import event_log
+from app.services.attendance import report as attendance
 
 router = APIRouter(prefix="/sessions", tags=["attendance"])
 

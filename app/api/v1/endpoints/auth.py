@@ -6,7 +6,7 @@ from app.api.deps import AbuseGuardDep, ClientIp, DbSession, SettingsDep
 from app.schemas.auth import TokenResponse
 from app.schemas.common import SafeStr, error_responses
 from app.schemas.user import UserCreate, UserRead
-from app.services import users
+from app.services.accounts import users
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -29,7 +29,9 @@ from app.schemas.session import (
     SessionRead,
     SessionUpdate,
 )
-from app.services import joins, participants, sessions
+from app.services.attendance import participants
+from app.services.sessions import joins
+from app.services.sessions import management as sessions
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 

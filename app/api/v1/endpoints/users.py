@@ -4,7 +4,7 @@ from app.api.deps import CurrentUser, DbSession
 from app.db.types import utcnow
 from app.schemas.common import error_responses
 from app.schemas.user import PasswordChange, UserRead
-from app.services import users
+from app.services.accounts import users
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -7,8 +7,8 @@ from app.api.deps import DbSession, SettingsDep
 from app.db.types import utcnow
 from app.schemas.common import error_responses
 from app.schemas.webhook import WebhookAck
-from app.services import webhooks
-from app.services.webhooks import MAX_BODY_BYTES, PayloadTooLarge
+from app.services.webhooks import handling as webhooks
+from app.services.webhooks.handling import MAX_BODY_BYTES, PayloadTooLarge
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

@@ -1,7 +1,7 @@
 """The only code that knows Daily's REST endpoints and their JSON (facts: shared/daily-api.md).
 
 Synchronous and thread-safe: every request thread shares the one `httpx.Client`
-built at start-up. Retries, timeouts and error mapping live in `daily_transport`.
+built at start-up. Retries, timeouts and error mapping live in `transport`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from app.core.config import Settings
-from app.services.daily_transport import (
+from app.services.daily.transport import (
     REAL_DAILY_HOST,
     DailyAPIError,
     DailyCall,

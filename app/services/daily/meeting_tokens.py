@@ -15,7 +15,7 @@ from typing import Any
 from jose import jwt
 
 from app.core.config import Settings
-from app.services.daily_client import DailyAPIError, DailyClient, api_key_value
+from app.services.daily.client import DailyAPIError, DailyClient, api_key_value
 
 MAX_TOKEN_LIFETIME = timedelta(hours=4)
 MAX_USER_ID_LENGTH = 36  # Daily's limit for token `user_id`; one of our UUIDs fits exactly

@@ -21,8 +21,8 @@ from app.models.participant import ParticipantRole
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 from app.schemas.attendance import AttendanceReport, AttendanceRow
-from app.services.lifecycle import effective_status
-from app.services.session_access import load_owned
+from app.services.sessions.access import load_owned
+from app.services.sessions.lifecycle import effective_status
 
 Interval = tuple[datetime, datetime]
 CSV_COLUMNS = tuple(AttendanceRow.model_fields)

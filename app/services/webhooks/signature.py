@@ -16,7 +16,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.core.errors import TutoriumError
+from app.core.errors import ErrorCode, TutoriumError
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _MILLISECONDS_ABOVE = 10**11  # a seconds value this large would be the year 5138
@@ -24,7 +24,7 @@ _MILLISECONDS_ABOVE = 10**11  # a seconds value this large would be the year 513
 
 class InvalidWebhookSignature(TutoriumError):
     status_code = 401
-    code = "invalid_webhook_signature"
+    code = ErrorCode.INVALID_WEBHOOK_SIGNATURE
     message = "The webhook signature is missing or invalid."
 
 

@@ -1,6 +1,6 @@
 """How we talk to Daily: authentication, timeouts, bounded retries, errors, call logs.
 
-Kept apart from `daily_client.py` (which knows Daily's endpoints and their JSON) so
+Kept apart from `client.py` (which knows Daily's endpoints and their JSON) so
 the retry budget and the error mapping can be read, and tested, in one place. The
 API key lives only in the shared client's `Authorization` header; it is never
 logged and never part of an exception message.
@@ -28,7 +28,7 @@ from tenacity import (
 from app.core.config import Settings
 from app.core.errors import ProviderRejected, ProviderUnavailable
 
-logger = logging.getLogger("app.services.daily_client")
+logger = logging.getLogger("app.services.daily.client")
 
 OnCall = Callable[[str, str, int | None, float], None]
 """Metrics hook, called per attempt: (method, endpoint template, HTTP status or None, seconds)."""

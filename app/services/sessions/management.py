@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import Conflict, Unprocessable
+from app.core.errors import BelowSeatedCount, SessionEnded, SessionInPast, Unprocessable
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
@@ -24,13 +24,13 @@ from app.schemas.session import (
     SessionRead,
     SessionUpdate,
 )
-from app.services import lifecycle
-from app.services.daily_client import DailyClient
-from app.services.joins import issue_join_info
-from app.services.meeting_tokens import MeetingTokenMinter
-from app.services.room_codes import generate_room_code
-from app.services.session_access import load_owned, load_visible
-from app.services.session_views import to_read, to_reads
+from app.services.daily.client import DailyClient
+from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.sessions import lifecycle
+from app.services.sessions.access import load_owned, load_visible
+from app.services.sessions.join_info import issue_join_info
+from app.services.sessions.room_codes import generate_room_code
+from app.services.sessions.views import to_read, to_reads
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +44,7 @@ def compute_expiry(start: datetime | None, created_at: datetime, duration_minute
 
 def _ensure_future(expires_at: datetime, now: datetime) -> None:
     if expires_at <= now:
-        raise Unprocessable(
-            "The session would already be over: move scheduled_start_at or lengthen it.",
-            code="session_in_past",
-        )
+        raise SessionInPast()
 
 
 def _unique_room_code(db: Session) -> str:
@@ -140,12 +137,12 @@ def update_session(
     changes = {field: getattr(patch, field) for field in patch.model_fields_set}
     for field in _NOT_NULLABLE:
         if field in changes and changes[field] is None:
-            raise Unprocessable(f"{field} cannot be null.", code="validation_error")
+            raise Unprocessable(f"{field} cannot be null.")
     current = lifecycle.effective_status(session, now)
     target = changes.pop("status", None)
     if current is SessionStatus.ENDED:
         if changes or target not in (None, SessionStatus.ENDED):
-            raise Conflict("This session has ended and can no longer change.", code="session_ended")
+            raise SessionEnded("This session has ended and can no longer change.")
         return to_read(db, session, now)
     if target is not None:
         lifecycle.ensure_forward(current, target)
@@ -171,9 +168,8 @@ def _apply_field_changes(
     if "max_participants" in changes:
         seated = participant_crud.seated_students(db, session.id)
         if changes["max_participants"] < seated:
-            raise Conflict(
-                f"{seated} students already hold a seat; max_participants cannot go below that.",
-                code="below_seated_count",
+            raise BelowSeatedCount(
+                f"{seated} students already hold a seat; max_participants cannot go below that."
             )
     expires_at = compute_expiry(
         changes.get("scheduled_start_at", session.scheduled_start_at),

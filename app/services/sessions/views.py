@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from app.crud import session as session_crud
 from app.models.session import TutoringSession
 from app.schemas.session import SessionRead
-from app.services.lifecycle import effective_status
-from app.services.room_codes import format_room_code
+from app.services.sessions.lifecycle import effective_status
+from app.services.sessions.room_codes import format_room_code
 
 
 def to_reads(db: Session, sessions: Sequence[TutoringSession], now: datetime) -> list[SessionRead]:

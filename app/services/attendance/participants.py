@@ -5,15 +5,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import CannotRemoveTeacher, ParticipantNotFound
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.models.participant import ConnectionStatus, ParticipantRole
 from app.models.session import SessionStatus
 from app.models.user import User
 from app.schemas.session import ParticipantList, ParticipantRead
-from app.services.daily_client import DailyClient
-from app.services.session_access import load_owned, load_visible
+from app.services.daily.client import DailyClient
+from app.services.sessions.access import load_owned, load_visible
 
 
 def list_participants(db: Session, *, user: User, session_id: uuid.UUID) -> ParticipantList:
@@ -53,11 +53,9 @@ def remove_participant(
     session = load_owned(db, teacher, session_id, lock=True)
     participant = participant_crud.get(db, session_id, user_id)
     if participant is None:
-        raise NotFound("This user is not in the session.", code="participant_not_found")
+        raise ParticipantNotFound()
     if participant.role is ParticipantRole.TEACHER or user_id == session.teacher_id:
-        raise Conflict(
-            "The teacher cannot be removed from their own session.", code="cannot_remove_teacher"
-        )
+        raise CannotRemoveTeacher()
     first_removal = participant.removed_at is None
     if first_removal:
         participant.removed_at = now

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict
+from app.core.errors import InvalidStatusTransition, SessionEnded
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.crud import presence as presence_crud
@@ -19,7 +19,7 @@ from app.db.session import after_commit
 from app.models.event import EventSource
 from app.models.presence import PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
-from app.services.daily_client import DailyClient
+from app.services.daily.client import DailyClient
 
 logger = logging.getLogger(__name__)
 
@@ -45,20 +45,15 @@ def effective_status(session: Schedule, now: datetime) -> SessionStatus:
     return session.status
 
 
-def ended_error() -> Conflict:
-    return Conflict("This session has ended.", code="session_ended")
-
-
 def ensure_not_ended(session: Schedule, now: datetime) -> None:
     if effective_status(session, now) is SessionStatus.ENDED:
-        raise ended_error()
+        raise SessionEnded()
 
 
 def ensure_forward(current: SessionStatus, target: SessionStatus) -> None:
     if _ORDER[target] < _ORDER[current]:
-        raise Conflict(
-            f"A session cannot go back from {current.value} to {target.value}.",
-            code="invalid_status_transition",
+        raise InvalidStatusTransition(
+            f"A session cannot go back from {current.value} to {target.value}."
         )
 
 

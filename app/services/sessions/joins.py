@@ -8,12 +8,17 @@ place, then the seat, decided under the session's row lock and committed server-
 
 import uuid
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import (
+    RemovedFromSession,
+    RoomCodeNotFound,
+    SessionEnded,
+    SessionFull,
+    SessionNotFound,
+)
 from app.core.security import AccessClaims
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
@@ -26,56 +31,13 @@ from app.models.participant import ConnectionStatus, ParticipantRole
 from app.models.session import SessionStatus
 from app.models.user import User
 from app.schemas.session import JoinInfo
-from app.services import lifecycle
-from app.services.meeting_tokens import MeetingTokenMinter, TokenGrant, token_expiry
-from app.services.rate_limits import AbuseGuard
-from app.services.room_codes import normalize_room_code
-from app.services.session_access import SESSION_NOT_FOUND, load_visible
-from app.services.users import ensure_token_current, resolve_user
-
-REMOVED_FROM_SESSION = "You were removed from this session."
-
-
-class Room(Protocol):
-    """What a token is minted for: a session row, or a join's `JoinTarget`."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def room_name(self) -> str: ...
-    @property
-    def room_url(self) -> str: ...
-    @property
-    def expires_at(self) -> datetime: ...
-
-
-def issue_join_info(
-    minter: MeetingTokenMinter,
-    session: Room,
-    *,
-    user_id: uuid.UUID,
-    user_name: str,
-    is_owner: bool,
-    now: datetime,
-) -> JoinInfo:
-    expires_at = token_expiry(now, session.expires_at)
-    grant = TokenGrant(
-        room_name=session.room_name,
-        user_id=str(user_id),
-        user_name=user_name,
-        is_owner=is_owner,
-        expires_at=expires_at,
-    )
-    token = minter.mint(grant, now=now)
-    return JoinInfo(
-        session_id=session.id,
-        role=ParticipantRole.TEACHER if is_owner else ParticipantRole.STUDENT,
-        room_name=session.room_name,
-        room_url=session.room_url,
-        token=token,
-        join_url=f"{session.room_url}?t={token}",
-        expires_at=expires_at,
-    )
+from app.services.accounts.rate_limits import AbuseGuard
+from app.services.accounts.users import ensure_token_current, resolve_user
+from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.sessions import lifecycle
+from app.services.sessions.access import load_visible
+from app.services.sessions.join_info import issue_join_info
+from app.services.sessions.room_codes import normalize_room_code
 
 
 def join_session(
@@ -90,7 +52,7 @@ def join_session(
     join = _join_found(db, minter=minter, claims=claims, now=now, session_id=session_id)
     if join is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
-        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+        raise SessionNotFound()
     return join
 
 
@@ -115,7 +77,7 @@ def join_by_code(
     if join is None:
         resolve_user(db, claims)  # a closed account hears 401 before any 404
         guard.record_failed_code_lookup(str(claims.user_id), client_ip)
-        raise NotFound("No session has this room code.", code="room_code_not_found")
+        raise RoomCodeNotFound()
     return join
 
 
@@ -204,13 +166,13 @@ def _join(
         now=now,
     )
     if outcome is SeatOutcome.REMOVED:
-        raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
+        raise RemovedFromSession()
     if outcome is SeatOutcome.ENDED:
-        raise lifecycle.ended_error()
+        raise SessionEnded()
     if outcome is SeatOutcome.GONE or (outcome is SeatOutcome.NO_SEAT and not by_code):
         return None  # deleted since the read, or by id without a place: the caller's 404
     if outcome is SeatOutcome.NO_SEAT:
-        raise Conflict("This session is full.", code="session_full")
+        raise SessionFull()
     return join
 
 
@@ -219,9 +181,9 @@ def _ensure_may_join(target: JoinTarget, *, is_teacher: bool, by_code: bool, now
     (anyone else: 404, the id stays secret); never a removed student; never an ended
     session."""
     if not by_code and target.place_id is None and not is_teacher:
-        raise NotFound(SESSION_NOT_FOUND, code="session_not_found")
+        raise SessionNotFound()
     if target.place_removed_at is not None:
-        raise Forbidden(REMOVED_FROM_SESSION, code="removed_from_session")
+        raise RemovedFromSession()
     lifecycle.ensure_not_ended(target, now)
 
 

@@ -4,18 +4,12 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import NotSessionTeacher, SessionNotFound
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
 from app.models.participant import SessionParticipant
 from app.models.session import TutoringSession
 from app.models.user import User
-
-SESSION_NOT_FOUND = "Session not found."
-
-
-def _not_found() -> NotFound:
-    return NotFound(SESSION_NOT_FOUND, code="session_not_found")
 
 
 def load_visible(
@@ -24,10 +18,10 @@ def load_visible(
     """The session and the caller's participant row, for its teacher or a participant."""
     session = session_crud.get(db, session_id)
     if session is None:
-        raise _not_found()
+        raise SessionNotFound()
     participant = participant_crud.get(db, session_id, user.id)
     if session.teacher_id != user.id and participant is None:
-        raise _not_found()
+        raise SessionNotFound()
     return session, participant
 
 
@@ -37,9 +31,9 @@ def load_owned(db: Session, user: User, session_id: uuid.UUID, *, lock: bool) ->
         session_crud.get_for_update(db, session_id) if lock else session_crud.get(db, session_id)
     )
     if session is None:
-        raise _not_found()
+        raise SessionNotFound()
     if session.teacher_id != user.id:
         if participant_crud.get(db, session_id, user.id) is None:
-            raise _not_found()
-        raise Forbidden("Only the session's teacher can do this.", code="not_session_teacher")
+            raise SessionNotFound()
+        raise NotSessionTeacher()
     return session

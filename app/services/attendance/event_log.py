@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from app.crud import event as event_crud
 from app.models.user import User
 from app.schemas.event import SessionEventPage, SessionEventRead
-from app.services.session_access import load_owned
+from app.services.sessions.access import load_owned
 
 
 def list_events(

@@ -20,8 +20,8 @@ from app.db.session import unit_of_work
 from app.db.types import utcnow
 from app.models.event import EventSource
 from app.models.session import SessionStatus
-from app.services import lifecycle
-from app.services.daily_client import DailyClient, DailyRoom
+from app.services.daily.client import DailyClient, DailyRoom
+from app.services.sessions import lifecycle
 
 logger = logging.getLogger(__name__)
 

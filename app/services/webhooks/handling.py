@@ -15,16 +15,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import BadRequest, TutoriumError
+from app.core.errors import ErrorCode, InvalidJson, TutoriumError
 from app.core.metrics import WEBHOOK_EVENTS
 from app.crud import event as event_crud
 from app.crud import session as session_crud
 from app.models.event import EventSource
 from app.models.session import SessionStatus, TutoringSession
 from app.schemas.webhook import WebhookAck
-from app.services import lifecycle, presence
-from app.services.webhook_events import NOT_JSON, DailyEvent, parse_body, parse_envelope
-from app.services.webhook_signature import InvalidWebhookSignature, decode_secret, verify
+from app.services.attendance import presence
+from app.services.sessions import lifecycle
+from app.services.webhooks.events import NOT_JSON, DailyEvent, parse_body, parse_envelope
+from app.services.webhooks.signature import InvalidWebhookSignature, decode_secret, verify
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ _KNOWN_TYPES = frozenset(
 
 class PayloadTooLarge(TutoriumError):
     status_code = 413
-    code = "payload_too_large"
+    code = ErrorCode.PAYLOAD_TOO_LARGE
     message = f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes."
 
 
@@ -88,7 +89,7 @@ def handle_daily_webhook(
         raise
     if parsed is NOT_JSON:
         _count("malformed", "invalid_json")
-        raise BadRequest("The body is not valid JSON.", code="invalid_json")
+        raise InvalidJson()
     event = parse_envelope(parsed)
     if event is None:
         # Signed by Daily, so answering 4xx would only make it retry and trip its breaker.

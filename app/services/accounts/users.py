@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import Conflict, Forbidden, Unauthorized
+from app.core.errors import EmailTaken, InvalidCredentials, InvalidCurrentPassword, Unauthorized
 from app.core.logging import set_current_user_id
 from app.core.security import (
     AccessClaims,
@@ -19,15 +19,13 @@ from app.core.security import (
 from app.crud import user as user_crud
 from app.models.user import User
 from app.schemas.user import PasswordChange, UserCreate
-from app.services.rate_limits import AbuseGuard
-
-INVALID_CREDENTIALS = "Incorrect email or password."
+from app.services.accounts.rate_limits import AbuseGuard
 
 
 def register(db: Session, payload: UserCreate, *, guard: AbuseGuard, client_ip: str) -> User:
     guard.count_registration(client_ip)
     if user_crud.get_by_email(db, payload.email) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken")
+        raise EmailTaken()
     hashed = hash_password(payload.password)
     try:
         with db.begin_nested():
@@ -39,7 +37,7 @@ def register(db: Session, payload: UserCreate, *, guard: AbuseGuard, client_ip: 
                 role=payload.role,
             )
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise Conflict("An account with this email already exists.", code="email_taken") from exc
+        raise EmailTaken() from exc
 
 
 def authenticate(
@@ -55,7 +53,7 @@ def authenticate(
         burn_password_check(password)
     if user is None or not verify_password(password, user.hashed_password) or not user.is_active:
         guard.record_failed_login(email, client_ip)
-        raise Unauthorized(INVALID_CREDENTIALS, code="invalid_credentials")
+        raise InvalidCredentials()
     return user
 
 
@@ -90,7 +88,7 @@ def issue_access_token(user: User, settings: Settings) -> AccessToken:
 def change_password(db: Session, user: User, payload: PasswordChange, now: datetime) -> None:
     """Every access token issued before this instant stops working (see `password_changed_at`)."""
     if not verify_password(payload.current_password, user.hashed_password):
-        raise Forbidden("The current password is not correct.", code="invalid_current_password")
+        raise InvalidCurrentPassword()
     user.hashed_password = hash_password(payload.new_password)
     user.password_changed_at = now
     user.updated_at = now

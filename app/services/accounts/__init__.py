@@ -1,0 +1,1 @@
+"""Accounts: users, passwords and the abuse limits on sign-in and code lookups."""

@@ -1,0 +1,1 @@
+"""Who was there: presence intervals, attendance reports, the roster and the event log."""

@@ -1,0 +1,1 @@
+"""Everything that speaks to Daily: the REST client, its transport and meeting tokens."""

@@ -1,0 +1,1 @@
+"""Sessions: create, update, lifecycle, joins, access, views, room codes, reconcile."""

@@ -1,0 +1,1 @@
+"""Daily's webhooks: signature, event parsing and what each event changes."""
