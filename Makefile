@@ -30,9 +30,11 @@ test: $(VENV)/.dev-installed
 	$(BIN)/python -m devtools.testdb
 	$(BIN)/python -m pytest
 
+# mypy's settings (strict for app/, defaults for devtools/) are in pyproject.toml.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

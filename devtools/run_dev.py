@@ -29,7 +29,8 @@ DEV_SECRETS_FILE = VAR_DIR / "dev-daily-secrets.json"
 
 def _dev_secrets() -> dict[str, str]:
     if DEV_SECRETS_FILE.exists():
-        return json.loads(DEV_SECRETS_FILE.read_text())
+        stored: dict[str, str] = json.loads(DEV_SECRETS_FILE.read_text())
+        return stored
     values = {
         "api_key": secrets.token_hex(32),
         "webhook_secret": base64.b64encode(secrets.token_bytes(32)).decode(),

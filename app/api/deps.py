@@ -25,11 +25,13 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=F
 
 
 # Dependencies that only read app state are `async def`: FastAPI runs a sync one in a
-# threadpool hop, which on the join path costs more than the work itself.
+# threadpool hop, which on the join path costs more than the work itself. Starlette's
+# `app.state` is an untyped namespace, so each reader names the type `app.main` stores.
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -108,11 +110,13 @@ CurrentTeacher = Annotated[User, Depends(get_current_teacher)]
 
 
 async def get_daily(request: Request) -> DailyClient:
-    return request.app.state.daily
+    daily: DailyClient = request.app.state.daily
+    return daily
 
 
 async def get_token_minter(request: Request) -> MeetingTokenMinter:
-    return request.app.state.token_minter
+    minter: MeetingTokenMinter = request.app.state.token_minter
+    return minter
 
 
 DailyDep = Annotated[DailyClient, Depends(get_daily)]
@@ -120,7 +124,8 @@ TokenMinterDep = Annotated[MeetingTokenMinter, Depends(get_token_minter)]
 
 
 async def get_abuse_guard(request: Request) -> AbuseGuard:
-    return request.app.state.abuse_guard
+    guard: AbuseGuard = request.app.state.abuse_guard
+    return guard
 
 
 async def get_client_ip(request: Request) -> str:

@@ -36,7 +36,7 @@ def route_template(scope: Scope) -> str:
     """
     if "endpoint" not in scope:
         return "<unmatched>"
-    template = scope.get("root_path", "") + scope["path"]
+    template: str = scope.get("root_path", "") + scope["path"]
     for name, value in scope.get("path_params", {}).items():
         template = template.replace(f"/{value}", f"/{{{name}}}")
     return template

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
+    Uuid,
     and_,
     bindparam,
     cast,
@@ -121,7 +122,7 @@ def _bound(name: str, column: str, table: Table = _participants) -> ColumnElemen
     return cast(bindparam(name, type_=column_type), column_type)
 
 
-_target_session = bindparam("target_session")
+_target_session = bindparam("target_session", type_=Uuid)
 _joined_at = _bound("joined_at", "last_joined_at")
 _session_is_open = and_(
     TutoringSession.id == _target_session,

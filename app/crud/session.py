@@ -7,6 +7,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Uuid,
     and_,
     bindparam,
     case,
@@ -14,7 +15,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.crud.participant import HOLDS_SEAT
 from app.crud.schedule import effective_status_is
@@ -27,7 +28,7 @@ def get(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
     return db.get(TutoringSession, session_id)
 
 
-def _locked_by(column: ColumnElement[object], name: str) -> Select[tuple[TutoringSession]]:
+def _locked_by(column: InstrumentedAttribute[Any], name: str) -> Select[TutoringSession]:
     """The session row, locked until commit: seat counts, status changes and webhooks for
     one session serialise on it. Built once per lookup column, so it compiles once."""
     return (
@@ -152,8 +153,8 @@ class JoinTarget(NamedTuple):
     place_removed_at: datetime | None
 
 
-def _join_target_by(column: ColumnElement[Any], name: str) -> Select[Any]:
-    caller = bindparam("user_id")
+def _join_target_by(column: InstrumentedAttribute[Any], name: str) -> Select[*tuple[Any, ...]]:
+    caller = bindparam("user_id", type_=Uuid)
     return (
         select(
             TutoringSession.id,

@@ -1,6 +1,8 @@
 """Declarative base with a naming convention, so Alembic migrations name constraints stably."""
 
-from sqlalchemy import MetaData
+from typing import ClassVar
+
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -14,3 +16,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model here is mapped to a plain table (none to a join or a select), so its
+    # `__table__` is a `Table`: Core statements in crud/ use it, and its columns, typed.
+    __table__: ClassVar[Table]

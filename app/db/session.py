@@ -13,7 +13,8 @@ from app.core.config import Settings
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Compensation = Callable[[], None]
+# An undo or after-commit step; what it returns (a Daily call's result, say) is ignored.
+Compensation = Callable[[], object]
 _COMPENSATIONS_KEY = "compensations"
 _AFTER_COMMIT_KEY = "after_commit"
 

@@ -29,7 +29,7 @@ class LockThen(Executable, ClauseElement):
         ("statement", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, lock: TextClause, statement: Executable) -> None:
+    def __init__(self, lock: TextClause, statement: ClauseElement) -> None:
         self.lock = lock
         self.statement = statement
 

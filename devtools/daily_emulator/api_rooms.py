@@ -39,7 +39,7 @@ async def create_room(request: Request, emulator: EmulatorDep) -> dict[str, Any]
 @router.get("/rooms")
 def list_rooms(request: Request, emulator: EmulatorDep) -> dict[str, Any]:
     limit = _int_query(request, "limit")
-    return emulator.rooms.list(
+    return emulator.rooms.page(
         MAX_PAGE if limit is None else limit,
         request.query_params.get("starting_after"),
         request.query_params.get("ending_before"),

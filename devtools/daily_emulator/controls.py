@@ -130,7 +130,7 @@ async def add_fault(request: Request, emulator: EmulatorDep) -> dict[str, Any]:
 
 @router.get("/faults")
 def list_faults(emulator: EmulatorDep) -> dict[str, Any]:
-    return {"data": emulator.faults.list()}
+    return {"data": emulator.faults.snapshot()}
 
 
 @router.delete("/faults")
@@ -141,7 +141,7 @@ def clear_faults(emulator: EmulatorDep) -> dict[str, Any]:
 
 @router.get("/requests")
 def list_requests(emulator: EmulatorDep) -> dict[str, Any]:
-    return {"data": emulator.requests.list()}
+    return {"data": emulator.requests.snapshot()}
 
 
 @router.delete("/requests")

@@ -111,7 +111,7 @@ class FaultBook:
                     return fault
         return None
 
-    def list(self) -> list[dict[str, Any]]:
+    def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return [fault.to_api() for fault in self._faults]
 

@@ -20,7 +20,7 @@ class RequestLog:
         with self._lock:
             self._entries.append(entry)
 
-    def list(self) -> list[dict[str, Any]]:
+    def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._entries)
 

@@ -90,7 +90,7 @@ class RoomBook:
         with self.store.lock:
             return self._room(name).to_api(self.base_url)
 
-    def list(
+    def page(
         self, limit: int, starting_after: str | None, ending_before: str | None
     ) -> dict[str, Any]:
         """Newest first by `created_at`, id as tie-breaker; cursors are room ids (or names)."""

@@ -70,7 +70,8 @@ class Emulator:
 
 
 def get_emulator(request: Request) -> Emulator:
-    return request.app.state.emulator
+    emulator: Emulator = request.app.state.emulator
+    return emulator
 
 
 EmulatorDep = Annotated[Emulator, Depends(get_emulator)]
