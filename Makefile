@@ -30,11 +30,13 @@ test: $(VENV)/.dev-installed
 	$(BIN)/python -m devtools.testdb
 	$(BIN)/python -m pytest
 
-# mypy's settings (strict for app/, defaults for devtools/) are in pyproject.toml.
+# mypy's settings (strict for app/, defaults for devtools/) and the import contracts
+# (no cycles, layers) are in pyproject.toml.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
