@@ -25,8 +25,6 @@ from app.services.daily.meeting_tokens import MeetingTokenMinter
 
 logger = logging.getLogger("app")
 
-MAX_BODY_BYTES = 1024 * 1024
-
 DESCRIPTION = """
 Tutorium runs live tutoring sessions on Daily.co video rooms.
 
@@ -79,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: it sees every response
     install_error_handlers(app)
     app.include_router(health_router)

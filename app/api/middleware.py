@@ -14,7 +14,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import ErrorCode
+from app.core.config import MAX_BODY_BYTES
+from app.core.errors import PayloadTooLarge
 from app.core.logging import RequestContext, request_context_var
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -103,17 +104,16 @@ class RequestContextMiddleware:
         )
 
 
-PAYLOAD_TOO_LARGE = "Request body is larger than 1 MiB."
-
-
 class BodySizeLimitMiddleware:
     """Refuse bodies over the limit with our 413 error shape, before anything parses them.
 
     A declared Content-Length over the limit is refused at once; a chunked body
-    is counted as it streams and refused when it crosses the limit.
+    is counted as it streams and refused when it crosses the limit. The streamed case
+    raises an HTTPException, not `PayloadTooLarge`: FastAPI turns any other exception from
+    reading a body into a 400.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
@@ -124,7 +124,8 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             response = JSONResponse(
-                {"detail": PAYLOAD_TOO_LARGE, "code": ErrorCode.PAYLOAD_TOO_LARGE}, status_code=413
+                {"detail": PayloadTooLarge.message, "code": PayloadTooLarge.code},
+                status_code=PayloadTooLarge.status_code,
             )
             await response(scope, receive, send)
             return
@@ -136,7 +137,9 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise HTTPException(status_code=413, detail=PAYLOAD_TOO_LARGE)
+                    raise HTTPException(
+                        status_code=PayloadTooLarge.status_code, detail=PayloadTooLarge.message
+                    )
             return message
 
         await self.app(scope, counting_receive, send)

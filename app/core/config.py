@@ -17,6 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium"
 DEFAULT_SECRET_KEY = "change-me-dev-secret-key-not-for-production"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32
+# Every request body, webhooks included; refused past it, before anything parses it.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class Environment(StrEnum):

@@ -9,6 +9,8 @@ raise site names a class, never a string, and the OpenAPI schema can publish the
 
 from enum import StrEnum
 
+from app.core.config import MAX_BODY_BYTES
+
 
 class ErrorCode(StrEnum):
     """Every machine-readable `code` an error response can carry."""
@@ -168,6 +170,12 @@ class BelowSeatedCount(Conflict):
 class CannotRemoveTeacher(Conflict):
     code = ErrorCode.CANNOT_REMOVE_TEACHER
     message = "The teacher cannot be removed from their own session."
+
+
+class PayloadTooLarge(TutoriumError):
+    status_code = 413
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+    message = f"Request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB."
 
 
 class Unprocessable(TutoriumError):

@@ -5,14 +5,14 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 
-def _reject_nul(value: str) -> str:
+def reject_nul(value: str) -> str:
     # PostgreSQL refuses NUL in text; catching it here makes it a 422, not a 500.
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
 
 
-SafeStr = Annotated[str, AfterValidator(_reject_nul)]
+SafeStr = Annotated[str, AfterValidator(reject_nul)]
 
 
 def bounded_text(min_length: int, max_length: int) -> type[str]:
@@ -20,7 +20,7 @@ def bounded_text(min_length: int, max_length: int) -> type[str]:
     return Annotated[  # type: ignore[return-value]
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_reject_nul),
+        AfterValidator(reject_nul),
     ]
 
 

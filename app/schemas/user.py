@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.models.user import UserRole
-from app.schemas.common import RequestModel, bounded_text
+from app.schemas.common import RequestModel, bounded_text, reject_nul
 
 FullName = bounded_text(1, 200)
 
@@ -18,16 +18,22 @@ Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_lower)]
 
 
 def _strong_enough(password: str) -> str:
-    if "\x00" in password:
-        raise ValueError("must not contain NUL characters")
     if password.strip() == "" or len(set(password)) < 4:
         raise ValueError("is too weak: use a longer mix of characters")
     return password
 
 
+NewPassword = Annotated[
+    str,
+    Field(min_length=8, max_length=128),
+    AfterValidator(reject_nul),
+    AfterValidator(_strong_enough),
+]
+
+
 class UserCreate(RequestModel):
     email: Email
-    password: Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_strong_enough)]
+    password: NewPassword
     full_name: FullName  # type: ignore[valid-type]
     role: UserRole
 
@@ -59,6 +65,4 @@ class UserRead(BaseModel):
 
 class PasswordChange(RequestModel):
     current_password: Annotated[str, Field(min_length=1, max_length=128)]
-    new_password: Annotated[
-        str, Field(min_length=8, max_length=128), AfterValidator(_strong_enough)
-    ]
+    new_password: NewPassword

@@ -217,6 +217,7 @@ def test_a_body_over_one_mib_is_413(client: TestClient) -> None:
 
     streamed = client.post(WEBHOOK_URL, content=chunks(), headers=signed_headers(body))
     assert streamed.status_code == 413
+    assert streamed.json() == declared.json()
 
 
 # -- routing and idempotency ------------------------------------------------------------------

@@ -1,18 +1,14 @@
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from starlette.requests import Request
 
-from app.api.v1.endpoints.webhooks import capped_body
+from app.services.daily.unix_time import unix_time
 from app.services.webhooks.events import (
     NOT_JSON,
     DailyEvent,
     parse_body,
     parse_envelope,
-    unix_time,
 )
-from app.services.webhooks.handling import MAX_BODY_BYTES, PayloadTooLarge
 
 T = 1_900_000_000
 NOW = datetime(2031, 1, 1, tzinfo=UTC)
@@ -66,32 +62,3 @@ def test_bodies_and_envelopes() -> None:
     assert event.room == "r"
     assert parse_envelope({"type": "meeting.ended", "id": "x" * 129, "payload": {}}) is None
     assert parse_envelope({"type": "meeting.ended", "id": "x", "payload": []}) is None
-
-
-def _request(chunks: list[bytes], headers: dict[str, str]) -> Request:
-    messages = [
-        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
-        for i, chunk in enumerate(chunks)
-    ]
-
-    async def receive() -> dict:
-        return messages.pop(0)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-    return Request(scope, receive)
-
-
-def test_the_endpoint_reads_at_most_one_mib_whatever_the_middleware_does() -> None:
-    """Its own cap, so a larger app-wide limit later can never raise the webhook's."""
-    ok = _request([b"a" * 10, b"b" * 10], {})
-    assert asyncio.run(capped_body(ok)) == b"a" * 10 + b"b" * 10
-    declared = _request([b""], {"content-length": str(MAX_BODY_BYTES + 1)})
-    with pytest.raises(PayloadTooLarge):
-        asyncio.run(capped_body(declared))
-    streamed = _request([b"x" * MAX_BODY_BYTES, b"x"], {})
-    with pytest.raises(PayloadTooLarge):
-        asyncio.run(capped_body(streamed))

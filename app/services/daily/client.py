@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from app.services.daily.transport import (
     api_key_value,
     build_http_client,
 )
+from app.services.daily.unix_time import unix_seconds, unix_time
 
 __all__ = [
     "REAL_DAILY_HOST",
@@ -70,13 +71,7 @@ class DailyRoom:
     def expires_at(self) -> datetime | None:
         """The room's `exp`; Daily lists only the non-default properties in `config`."""
         exp = self.config.get("exp")
-        return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
-
-
-def _unix_seconds(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("Daily timestamps need a timezone-aware datetime")
-    return int(moment.timestamp())
+        return unix_time(exp)
 
 
 def _room_path(template: str, name: str) -> str:
@@ -109,7 +104,7 @@ class DailyClient:
         properties = {
             "enable_screenshare": True,
             "max_participants": max_participants,
-            "exp": _unix_seconds(expires_at),
+            "exp": unix_seconds(expires_at),
             "eject_at_room_exp": True,  # `exp` alone only blocks new joins
             "enable_knocking": False,
             "enforce_unique_user_ids": True,  # a second join with the same user_id ejects the first
@@ -140,7 +135,7 @@ class DailyClient:
         if max_participants is not None:
             properties["max_participants"] = max_participants
         if expires_at is not None:
-            properties["exp"] = _unix_seconds(expires_at)
+            properties["exp"] = unix_seconds(expires_at)
         if not properties:
             raise ValueError("update_room needs at least one property to change")
         path = _room_path("/rooms/{name}", name)

@@ -16,6 +16,7 @@ from jose import jwt
 
 from app.core.config import Settings
 from app.services.daily.client import DailyAPIError, DailyClient, api_key_value
+from app.services.daily.unix_time import unix_seconds
 
 MAX_TOKEN_LIFETIME = timedelta(hours=4)
 MAX_USER_ID_LENGTH = 36  # Daily's limit for token `user_id`; one of our UUIDs fits exactly
@@ -50,16 +51,12 @@ def token_expiry(now: datetime, room_expires_at: datetime) -> datetime:
     return min(now + MAX_TOKEN_LIFETIME, room_expires_at)
 
 
-def _unix(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
 def grant_properties(grant: TokenGrant) -> dict[str, Any]:
     """Daily's long-form properties for `POST /meeting-tokens`. `room_name` and `exp` are
     always set: without them a token opens every room of the domain, forever."""
     return {
         "room_name": grant.room_name,
-        "exp": _unix(grant.expires_at),
+        "exp": unix_seconds(grant.expires_at),
         "user_id": grant.user_id,
         "user_name": grant.user_name,
         "is_owner": grant.is_owner,
@@ -73,8 +70,8 @@ def self_signed_claims(grant: TokenGrant, domain_id: str, now: datetime) -> dict
     return {
         "r": grant.room_name,
         "d": domain_id,
-        "iat": _unix(now),
-        "exp": _unix(grant.expires_at),
+        "iat": unix_seconds(now),
+        "exp": unix_seconds(grant.expires_at),
         "o": grant.is_owner,
         "ss": grant.enable_screenshare,
         "u": grant.user_name,

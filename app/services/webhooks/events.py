@@ -7,10 +7,11 @@ Nothing here trusts a field's type: a value of the wrong kind reads as absent.
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-_MILLISECONDS_ABOVE = 10**11  # a seconds value this large would be the year 5138
+from app.services.daily.unix_time import unix_time
+
 _MAX_DURATION_SECONDS = 10**7
 
 
@@ -53,19 +54,6 @@ class DailyEvent:
         if joined_at is None:
             joined_at = left_at - duration if duration is not None else left_at
         return joined_at, left_at
-
-
-def unix_time(value: object) -> datetime | None:
-    """Daily's Unix seconds (int or float) as an aware UTC datetime; milliseconds if huge."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if not math.isfinite(value) or value <= 0:
-        return None
-    seconds = value / 1000 if value > _MILLISECONDS_ABOVE else value
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _duration(value: object) -> timedelta | None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import ErrorCode, InvalidJson, TutoriumError
+from app.core.errors import InvalidJson
 from app.core.metrics import WEBHOOK_EVENTS
 from app.crud import event as event_crud
 from app.crud import session as session_crud
@@ -29,7 +29,6 @@ from app.services.webhooks.signature import InvalidWebhookSignature, decode_secr
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 PROBE = {"test": "test"}
 # Daily may resend an event with a new `id`; these payload fields identify what it is about.
 _DEDUPE_KEYS = {
@@ -53,12 +52,6 @@ _KNOWN_TYPES = frozenset(
         "recording.error",
     }
 )
-
-
-class PayloadTooLarge(TutoriumError):
-    status_code = 413
-    code = ErrorCode.PAYLOAD_TOO_LARGE
-    message = f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes."
 
 
 def handle_daily_webhook(

@@ -12,14 +12,13 @@ import binascii
 import hashlib
 import hmac
 import json
-import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.errors import ErrorCode, TutoriumError
+from app.services.daily.unix_time import unix_time
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-_MILLISECONDS_ABOVE = 10**11  # a seconds value this large would be the year 5138
 
 
 class InvalidWebhookSignature(TutoriumError):
@@ -47,19 +46,15 @@ def compact_json(document: Any) -> bytes:
 
 
 def parse_timestamp(value: str) -> datetime:
-    """`X-Webhook-Timestamp` as an aware datetime; Unix seconds, or milliseconds if huge."""
+    """`X-Webhook-Timestamp` as an aware datetime, read as Daily's other times are."""
     try:
         number = float(value.strip())
     except ValueError:
         raise InvalidWebhookSignature("X-Webhook-Timestamp is not a number.") from None
-    if not math.isfinite(number) or number < 0:
+    sent_at = unix_time(number)
+    if sent_at is None:
         raise InvalidWebhookSignature("X-Webhook-Timestamp is not a valid time.")
-    if number > _MILLISECONDS_ABOVE:
-        number /= 1000
-    try:
-        return datetime.fromtimestamp(number, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise InvalidWebhookSignature("X-Webhook-Timestamp is not a valid time.") from None
+    return sent_at
 
 
 def verify(
