@@ -1,12 +1,13 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from weakref import WeakKeyDictionary
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
@@ -42,10 +43,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """What belongs to one serving run: Daily's HTTP client (its connection pool) and the
+        database slots (a semaphore of the event loop that serves) are made at startup and
+        the client closed at shutdown, so an app started again gets fresh ones. Logging is
+        set up again, after whatever the server did to it (`configure_logging`)."""
+        configure_logging(settings.log_level)
         if REAL_DAILY_HOST not in settings.daily_api_url:
             logger.warning("DAILY_API_URL does not point at Daily: rooms are emulated, no video")
-        if app.state.daily_http.is_closed:  # started again after a shutdown (tests do this)
-            _connect_daily(app, settings)
+        _connect_daily(app, settings)
+        app.state.database_slots = asyncio.Semaphore(
+            settings.database_pool_size + settings.database_max_overflow
+        )
         try:
             yield
         finally:
@@ -61,9 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
-    app.state.database_slots = WeakKeyDictionary()
     app.state.abuse_guard = AbuseGuard(settings)
-    _connect_daily(app, settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
     )
@@ -93,8 +99,8 @@ def _connect_daily(app: FastAPI, settings: Settings) -> None:
     app.state.token_minter = MeetingTokenMinter(app.state.daily, settings)
 
 
-def _count_sessions(session_factory: object) -> dict[str, int]:
-    with session_factory() as db:  # type: ignore[operator]
+def _count_sessions(session_factory: sessionmaker[Session]) -> dict[str, int]:
+    with session_factory() as db:
         return count_by_effective_status(db, utcnow())
 
 

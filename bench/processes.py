@@ -237,7 +237,7 @@ def start_uvicorn(
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port),
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+        "--workers", str(workers),
     ]  # fmt: skip
     service = group.start(Service(name, command, env, log_dir / f"{name}.log"))
     url = f"http://{HOST}:{port}"

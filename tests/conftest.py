@@ -9,6 +9,7 @@ import base64
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.config import Settings
 from app.core.security import create_access_token, hash_password
 from app.db.base import Base
+from app.db.session import AUTOCOMMIT_CONNECT
 from app.main import create_app
 from app.models.user import User, UserRole
 from devtools.testdb import DEFAULT_TEST_DATABASE_URL
@@ -71,12 +73,14 @@ def db_connection(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture
 def session_factory(db_connection: Connection) -> sessionmaker[Session]:
-    # Each request's commit only releases a SAVEPOINT inside the outer transaction.
+    """Each request's commit only releases a SAVEPOINT inside the outer transaction, and the
+    join's autocommit statements run on the same connection: nothing outlives the test."""
     return sessionmaker(
         bind=db_connection,
         join_transaction_mode="create_savepoint",
         expire_on_commit=False,
         autoflush=False,
+        info={AUTOCOMMIT_CONNECT: lambda: nullcontext(db_connection)},
     )
 
 

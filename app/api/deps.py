@@ -3,11 +3,10 @@
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
-from weakref import WeakKeyDictionary
 
 import anyio
 from anyio import CapacityLimiter
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -48,7 +47,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     commit and rollback run in a thread with a limiter of their own, as FastAPI does for
     sync dependencies' exits, so a request holding a row lock never waits for a thread.
     """
-    async with _database_slots(request.app):
+    slots: asyncio.Semaphore = request.app.state.database_slots  # made by the app's lifespan
+    async with slots:
         db = request.app.state.session_factory()
         try:
             yield db
@@ -61,20 +61,6 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             return
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(commit_unit_of_work, db, limiter=CapacityLimiter(1))
-
-
-def _database_slots(app: FastAPI) -> asyncio.Semaphore:
-    """One semaphore per event loop (tests run an app on several loops in turn)."""
-    loop = asyncio.get_running_loop()
-    slots: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-        app.state.database_slots
-    )
-    if loop not in slots:
-        settings: Settings = app.state.settings
-        slots[loop] = asyncio.Semaphore(
-            settings.database_pool_size + settings.database_max_overflow
-        )
-    return slots[loop]
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

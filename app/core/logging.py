@@ -59,9 +59,17 @@ def json_handler(stream: TextIO) -> logging.Handler:
 
 
 def configure_logging(level: str) -> None:
-    """Install one JSON handler on the root logger (idempotent: tests build many apps)."""
+    """Install one JSON handler on the root logger, and own the access log.
+
+    Idempotent (tests build many apps), and run again when the app starts serving: a
+    server that sets up its logging after importing the app (`uvicorn.run(app)`, a
+    `--log-config`, gunicorn) re-enables its access logger, and each request would be
+    logged twice. The app's own access line (`app.access`) is the one that has the
+    route template, request id and user id, whatever the server's command line says.
+    """
     root = logging.getLogger()
     root.setLevel(level.upper())
+    logging.getLogger("uvicorn.access").disabled = True
     if any(getattr(handler, _CONFIGURED_MARK, False) for handler in root.handlers):
         return
     handler = json_handler(sys.stderr)
@@ -69,5 +77,3 @@ def configure_logging(level: str) -> None:
     root.addHandler(handler)
     # httpx logs every request URL at INFO; our Daily client logs its own, safer lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # uvicorn's own access log would duplicate ours.
-    logging.getLogger("uvicorn.access").disabled = True

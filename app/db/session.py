@@ -2,7 +2,8 @@
 
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine
@@ -17,6 +18,9 @@ T = TypeVar("T")
 Compensation = Callable[[], object]
 _COMPENSATIONS_KEY = "compensations"
 _AFTER_COMMIT_KEY = "after_commit"
+# `Session.info` key of what `autocommit_connection` hands out, set by the session factory.
+AUTOCOMMIT_CONNECT = "autocommit_connect"
+AutocommitConnect = Callable[[], AbstractContextManager[Connection]]
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -37,7 +41,12 @@ def build_engine(settings: Settings) -> Engine:
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: the response is serialised after the commit, and
     # reloading every attribute then would cost a round trip per object.
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        autoflush=False,
+        info={AUTOCOMMIT_CONNECT: partial(_autocommit_connection_of, engine)},
+    )
 
 
 def on_rollback(db: Session, compensation: Compensation) -> None:
@@ -104,26 +113,27 @@ def committed(db: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
     return result
 
 
-@contextmanager
-def autocommit_connection(db: Session) -> Iterator[Connection]:
-    """A connection of the session's engine on which each statement commits on its own.
+def autocommit_connection(db: Session) -> AbstractContextManager[Connection]:
+    """A connection on which each statement commits on its own, from the session's factory.
 
     For the join rush (`db.statements.LockThen`): a plain Core connection, so a join
     pays for no ORM unit of work it does not use. Close it before `db` opens its own
-    connection, so a request never holds two of the pool's. A session bound to a
-    connection rather than the engine hands out that connection, inside its owner's
-    transaction (the test suite's rollback per test).
+    connection, so a request never holds two of the pool's. The factory says where it
+    comes from (`AUTOCOMMIT_CONNECT` in its `info`): the engine's pool in the app, the
+    test's own connection in the test suite, whose every test is one rolled-back transaction.
+    """
+    connect: AutocommitConnect = db.info[AUTOCOMMIT_CONNECT]
+    return connect()
 
-    psycopg2's own `autocommit` switch, not SQLAlchemy's AUTOCOMMIT isolation level: that
+
+@contextmanager
+def _autocommit_connection_of(engine: Engine) -> Iterator[Connection]:
+    """psycopg2's own `autocommit` switch, not SQLAlchemy's AUTOCOMMIT isolation level: that
     one resets the level through psycopg2's `set_isolation_level` when the connection goes
     back to the pool, which sends a `SET` to the server, a round trip per join. The
     switch is only a flag on the client while no transaction is open, as here.
     """
-    bind = db.get_bind()
-    if not isinstance(bind, Engine):
-        yield db.connection()
-        return
-    with bind.connect() as connection:
+    with engine.connect() as connection:
         driver_connection: Any = connection.connection.dbapi_connection  # open: just checked out
         driver_connection.autocommit = True
         try:

@@ -44,7 +44,3 @@ class ParticipantPresence(Base):
     closed_by: Mapped[PresenceCloser | None] = mapped_column(
         enum_column(PresenceCloser, "presence_closer")
     )
-
-    @property
-    def is_open(self) -> bool:
-        return self.left_at is None

@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -123,6 +123,3 @@ class ParticipantRead(BaseModel):
 
 class ParticipantList(BaseModel):
     items: list[ParticipantRead]
-
-
-StatusFilter = Literal["scheduled", "active", "ended"]

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +47,30 @@ def test_one_access_line_per_request_with_route_template_and_user(
     assert line.duration_ms >= 0
     assert line.request_id == "r1"
     assert line.user_id == str(teacher.id)
+
+
+@pytest.fixture
+def uvicorn_loggers() -> Iterator[None]:
+    """uvicorn's loggers as they were: a test that lets uvicorn configure them puts them back."""
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(lg.disabled, lg.handlers[:], lg.propagate, lg.level) for lg in loggers]
+    yield
+    for lg, (disabled, handlers, propagate, level) in zip(loggers, saved, strict=True):
+        lg.disabled, lg.handlers, lg.propagate, lg.level = disabled, handlers, propagate, level
+
+
+def test_uvicorn_access_log_stays_off_when_the_server_sets_up_logging_after_the_app(
+    app: FastAPI, daily: FakeDaily, uvicorn_loggers: None
+) -> None:
+    """`uvicorn.run(app)`, a `--log-config` or gunicorn configure logging after the app is
+    imported, which turns uvicorn's access log back on; the app starting turns it off again,
+    so each request keeps one access line, the app's."""
+    access = logging.getLogger("uvicorn.access")
+    uvicorn.Config(app, access_log=True, log_level="info")  # configures logging, as a server does
+    assert not access.disabled
+    with TestClient(app) as client:
+        assert access.disabled
+        assert client.get("/health").status_code == 200
 
 
 def test_daily_calls_are_logged_with_endpoint_status_and_attempt(

@@ -110,7 +110,6 @@ class DailyClient:
             "enforce_unique_user_ids": True,  # a second join with the same user_id ejects the first
         }
         body = {"name": name, "privacy": "private", "properties": properties}
-        lookup = DailyCall("GET", "/rooms/{name}", _room_path("/rooms/{name}", name))
         deadline = self._transport.deadline()
         try:
             created = self._transport.request(
@@ -119,11 +118,11 @@ class DailyClient:
         except DailyAPIError as rejected:
             if rejected.status_code_from_daily != 400:
                 raise
-            found = self._transport.request(lookup, allow=(404,), deadline=deadline)
-            if found.status_code == 404:
+            existing = self.get_room(name, deadline=deadline)
+            if existing is None:
                 raise rejected from None
             logger.info("Daily room %s already existed; create treated as done", name)
-            return DailyRoom.from_api(found.json())
+            return existing
         return DailyRoom.from_api(created.json())
 
     def update_room(
@@ -144,9 +143,10 @@ class DailyClient:
         )
         return DailyRoom.from_api(response.json())
 
-    def get_room(self, name: str) -> DailyRoom | None:
+    def get_room(self, name: str, *, deadline: float | None = None) -> DailyRoom | None:
+        """None when Daily has no such room (or its `exp` has passed)."""
         call = DailyCall("GET", "/rooms/{name}", _room_path("/rooms/{name}", name))
-        response = self._transport.request(call, allow=(404,))
+        response = self._transport.request(call, allow=(404,), deadline=deadline)
         return None if response.status_code == 404 else DailyRoom.from_api(response.json())
 
     def delete_room(self, name: str) -> bool:
