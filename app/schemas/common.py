@@ -12,16 +12,14 @@ def reject_nul(value: str) -> str:
     return value
 
 
-SafeStr = Annotated[str, AfterValidator(reject_nul)]
+NUL_FREE = AfterValidator(reject_nul)
+SafeStr = Annotated[str, NUL_FREE]
 
 
-def bounded_text(min_length: int, max_length: int) -> type[str]:
-    """A stripped, NUL-free string whose length is bounded on both sides."""
-    return Annotated[  # type: ignore[return-value]
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(reject_nul),
-    ]
+def text_bounds(min_length: int, max_length: int) -> StringConstraints:
+    """Stripped, then bounded on both sides; put before `NUL_FREE` in an `Annotated`, so the
+    length errors read as a string's ("at least 1 character")."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
 class RequestModel(BaseModel):

@@ -6,10 +6,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models.participant import ConnectionStatus, ParticipantRole
 from app.models.session import SessionStatus
-from app.schemas.common import Page, RequestModel, bounded_text
+from app.schemas.common import NUL_FREE, Page, RequestModel, text_bounds
 
-Title = bounded_text(1, 200)
-Description = bounded_text(0, 5000)
+Title = Annotated[str, text_bounds(1, 200), NUL_FREE]
+Description = Annotated[str, text_bounds(0, 5000), NUL_FREE]
 MaxParticipants = Annotated[
     int, Field(ge=1, le=199, description="Students allowed (the teacher is extra).")
 ]
@@ -26,8 +26,8 @@ ScheduledStart = Annotated[datetime | None, AfterValidator(_aware)]
 
 
 class SessionCreate(RequestModel):
-    title: Title  # type: ignore[valid-type]
-    description: Description | None = None  # type: ignore[valid-type]
+    title: Title
+    description: Description | None = None
     max_participants: MaxParticipants = 30
     scheduled_start_at: ScheduledStart = None
     duration_minutes: DurationMinutes = 120
@@ -50,8 +50,8 @@ class SessionCreate(RequestModel):
 class SessionUpdate(RequestModel):
     """Only the fields sent are changed. `status` only moves forward; `ended` ends the session."""
 
-    title: Title | None = None  # type: ignore[valid-type]
-    description: Description | None = None  # type: ignore[valid-type]
+    title: Title | None = None
+    description: Description | None = None
     max_participants: MaxParticipants | None = None
     scheduled_start_at: ScheduledStart = None
     duration_minutes: DurationMinutes | None = None

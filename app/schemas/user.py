@@ -5,9 +5,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.models.user import UserRole
-from app.schemas.common import RequestModel, bounded_text, reject_nul
+from app.schemas.common import NUL_FREE, RequestModel, text_bounds
 
-FullName = bounded_text(1, 200)
+FullName = Annotated[str, text_bounds(1, 200), NUL_FREE]
 
 
 def _lower(value: str) -> str:
@@ -26,7 +26,7 @@ def _strong_enough(password: str) -> str:
 NewPassword = Annotated[
     str,
     Field(min_length=8, max_length=128),
-    AfterValidator(reject_nul),
+    NUL_FREE,
     AfterValidator(_strong_enough),
 ]
 
@@ -34,7 +34,7 @@ NewPassword = Annotated[
 class UserCreate(RequestModel):
     email: Email
     password: NewPassword
-    full_name: FullName  # type: ignore[valid-type]
+    full_name: FullName
     role: UserRole
 
     model_config = RequestModel.model_config | {

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, status
 
 from app.api.deps import AbuseGuardDep, ClientIp, DbSession, SettingsDep
+from app.models.user import User
 from app.schemas.auth import TokenResponse
 from app.schemas.common import SafeStr, error_responses
 from app.schemas.user import UserCreate, UserRead
@@ -17,10 +18,8 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     response_model=UserRead,
     responses=error_responses(409, 422, 429),
 )
-def register(
-    payload: UserCreate, db: DbSession, guard: AbuseGuardDep, client_ip: ClientIp
-) -> UserRead:
-    return users.register(db, payload, guard=guard, client_ip=client_ip)  # type: ignore[return-value]
+def register(payload: UserCreate, db: DbSession, guard: AbuseGuardDep, client_ip: ClientIp) -> User:
+    return users.register(db, payload, guard=guard, client_ip=client_ip)
 
 
 @router.post("/login", response_model=TokenResponse, responses=error_responses(401, 422, 429))

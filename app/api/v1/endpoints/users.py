@@ -2,6 +2,7 @@ from fastapi import APIRouter, Response, status
 
 from app.api.deps import CurrentUser, DbSession
 from app.db.types import utcnow
+from app.models.user import User
 from app.schemas.common import error_responses
 from app.schemas.user import PasswordChange, UserRead
 from app.services.accounts import users
@@ -10,8 +11,8 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("/me", response_model=UserRead, responses=error_responses(401))
-def read_me(user: CurrentUser) -> UserRead:
-    return user  # type: ignore[return-value]
+def read_me(user: CurrentUser) -> User:
+    return user
 
 
 @router.post(
