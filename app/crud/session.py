@@ -44,6 +44,17 @@ _LOCKED_BY_ROOM = _locked_by(TutoringSession.room_name, "room_name")
 
 
 def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None:
+    """The session, its row locked until `db` commits; on the join path, only the teacher's
+    first join sends it (to start the session). Sends:
+
+        SELECT sessions.id, sessions.title, sessions.description, sessions.teacher_id,
+            sessions.status, sessions.max_participants, sessions.room_name, sessions.room_url,
+            sessions.room_code, sessions.scheduled_start_at, sessions.duration_minutes,
+            sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at,
+            sessions.updated_at
+        FROM sessions
+        WHERE sessions.id = %(session_id)s::UUID FOR UPDATE
+    """
     return db.scalar(_LOCKED_BY_ID, {"session_id": session_id})
 
 
@@ -197,7 +208,34 @@ def get_join_target(
 ) -> JoinTarget | None:
     """The session by id or by room code, with the caller's account and place, in one
     round trip and without a lock: the seat statement (`participant_crud.take_seat`)
-    checks again, under the session's row lock, whatever could have changed since."""
+    checks again, under the session's row lock, whatever could have changed since.
+
+    Sends, by id:
+
+        SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at,
+            sessions.room_name, sessions.room_url,
+            users.is_active, users.password_changed_at, users.full_name,
+            session_participants.id AS id_1, session_participants.removed_at
+        FROM sessions
+            LEFT OUTER JOIN users ON users.id = %(user_id)s::UUID
+            LEFT OUTER JOIN session_participants
+                ON session_participants.session_id = sessions.id
+                AND session_participants.user_id = %(user_id)s::UUID
+        WHERE sessions.id = %(session_id)s::UUID
+
+    or by room code:
+
+        SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at,
+            sessions.room_name, sessions.room_url,
+            users.is_active, users.password_changed_at, users.full_name,
+            session_participants.id AS id_1, session_participants.removed_at
+        FROM sessions
+            LEFT OUTER JOIN users ON users.id = %(user_id)s::UUID
+            LEFT OUTER JOIN session_participants
+                ON session_participants.session_id = sessions.id
+                AND session_participants.user_id = %(user_id)s::UUID
+        WHERE sessions.room_code = %(room_code)s
+    """
     by, value = ("session_id", session_id) if room_code is None else ("room_code", room_code)
     row = connection.execute(_JOIN_TARGET[by], {by: value, "user_id": user_id}).first()
     return None if row is None else JoinTarget(*row)
