@@ -34,19 +34,9 @@ async def get_settings(request: Request) -> Settings:
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """One unit of work per request: commit when the route returns, roll back when it raises.
-
-    Used with `scope="function"` so the commit runs before the response is sent: a
-    failed commit reaches the client as an error, never as a 200.
-
-    A request first waits, on the event loop, for one of as many slots as the pool has
-    connections. Without that, a rush (every student signing in at the start of class)
-    fills the threadpool with requests blocked on the pool while the requests holding
-    the connections wait for a thread to finish on: nothing moves until the pool times
-    out. The session is made on the loop (it opens no connection until first used);
-    commit and rollback run in a thread with a limiter of their own, as FastAPI does for
-    sync dependencies' exits, so a request holding a row lock never waits for a thread.
-    """
+    """One unit of work per request: commit when the route returns (before the response is
+    sent), roll back when it raises; after waiting for a database slot on the event loop.
+    Why each part: docs/unit-of-work.md."""
     slots: asyncio.Semaphore = request.app.state.database_slots  # made by the app's lifespan
     async with slots:
         db = request.app.state.session_factory()

@@ -1,4 +1,5 @@
-"""Engine, session factory and the one-unit-of-work-per-request contract."""
+"""Engine, session factory and the one-unit-of-work-per-request contract
+(docs/unit-of-work.md)."""
 
 import logging
 from collections.abc import Callable, Iterator
@@ -100,39 +101,26 @@ def abort_unit_of_work(db: Session) -> None:
 
 
 def committed(db: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run `work(db, **kwargs)` and commit at once, in the same thread.
-
-    For the join routes: their work is one thread hop, and the commit (nothing for a
-    student's join, which runs on an `autocommit_connection`; the teacher's first join,
-    which starts the session and holds its row lock until then) does not wait for a trip
-    back to the event loop and a thread of its own. If `work` raises, nothing is committed
-    and the request's unit of work rolls back as usual.
-    """
+    """Run `work(db, **kwargs)` and commit at once, in the same thread (the join routes: a
+    teacher's first join holds the session's row lock until this commit). If `work` raises,
+    nothing is committed and the request's unit of work rolls back as usual."""
     result = work(db, **kwargs)
     commit_unit_of_work(db)
     return result
 
 
 def autocommit_connection(db: Session) -> AbstractContextManager[Connection]:
-    """A connection on which each statement commits on its own, from the session's factory.
-
-    For the join rush (`db.statements.LockThen`): a plain Core connection, so a join
-    pays for no ORM unit of work it does not use. Close it before `db` opens its own
-    connection, so a request never holds two of the pool's. The factory says where it
-    comes from (`AUTOCOMMIT_CONNECT` in its `info`): the engine's pool in the app, the
-    test's own connection in the test suite, whose every test is one rolled-back transaction.
-    """
+    """A plain Core connection on which each statement commits on its own, for the join's
+    seat statement; close it before `db` opens its own connection. Where it comes from is
+    the session factory's `AUTOCOMMIT_CONNECT` (docs/unit-of-work.md)."""
     connect: AutocommitConnect = db.info[AUTOCOMMIT_CONNECT]
     return connect()
 
 
 @contextmanager
 def _autocommit_connection_of(engine: Engine) -> Iterator[Connection]:
-    """psycopg2's own `autocommit` switch, not SQLAlchemy's AUTOCOMMIT isolation level: that
-    one resets the level through psycopg2's `set_isolation_level` when the connection goes
-    back to the pool, which sends a `SET` to the server, a round trip per join. The
-    switch is only a flag on the client while no transaction is open, as here.
-    """
+    """psycopg2's own `autocommit` flag, not SQLAlchemy's AUTOCOMMIT isolation level, which
+    sends a `SET` each time the connection goes back to the pool (docs/join-path.md)."""
     with engine.connect() as connection:
         driver_connection: Any = connection.connection.dbapi_connection  # open: just checked out
         driver_connection.autocommit = True

@@ -1,4 +1,4 @@
-"""The only code that knows Daily's REST endpoints and their JSON (facts: shared/daily-api.md).
+"""The only code that knows Daily's REST endpoints and their JSON.
 
 Synchronous and thread-safe: every request thread shares the one `httpx.Client`
 built at start-up. Retries, timeouts and error mapping live in `transport`.

@@ -3,7 +3,7 @@
 This is the hottest path of the service (a class's whole join rush). A student's join is
 two round trips in autocommit: a plain read of the session with the caller's account and
 place, then the seat, decided under the session's row lock and committed server-side
-(`participant_crud.take_seat`); see `_join`.
+(`participant_crud.take_seat`); see `_join`, and docs/join-path.md for the whole path and why.
 """
 
 import uuid

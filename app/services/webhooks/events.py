@@ -1,4 +1,4 @@
-"""Daily's webhook envelope, parsed defensively (facts: daily-api.md §5).
+"""Daily's webhook envelope, parsed defensively (Daily's webhook docs).
 
 `{"version", "type", "id", "payload", "event_ts"}`; times are Unix seconds, ints or floats.
 Nothing here trusts a field's type: a value of the wrong kind reads as absent.

@@ -1,7 +1,7 @@
 """Daily's webhooks: verified, deduplicated, then applied through the session state machine.
 
 Daily delivers at least once, late, out of order, and sometimes resends an event under a new
-`id` (daily-api.md §5). So every accepted event is stored with its `id` (unique) and the
+`id`. So every accepted event is stored with its `id` (unique) and the
 participant/meeting id it is about, and a second copy changes nothing. The whole thing is one
 short transaction on the session's row lock and never calls Daily: a slow answer counts as a
 failure, and three failures switch the webhook off.

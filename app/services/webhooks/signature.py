@@ -1,4 +1,4 @@
-"""Checking that a webhook really comes from Daily (facts: daily-api.md §5).
+"""Checking that a webhook really comes from Daily (Daily's webhook docs).
 
 Daily signs `"<X-Webhook-Timestamp>.<body>"` with HMAC-SHA256 under the base64-*decoded*
 webhook secret and sends the base64 digest in `X-Webhook-Signature`. Which body it signs is
