@@ -8,7 +8,7 @@ API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EMULATOR_PORT ?= 8787
 
-.PHONY: run test lint format lock bench clean
+.PHONY: run test test-fast lint format lock bench clean
 
 $(VENV)/.runtime-installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(VENV)/.dev-installed
 
 # mypy's settings (strict for app/, defaults for devtools/) and the import contracts
 # (no cycles, layers) are in pyproject.toml.
+# The inner loop: unit and API tests, without the e2e processes, the storms and schemathesis.
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m devtools.testdb
+	$(BIN)/python -m pytest -m "not e2e and not fuzz and not storm"
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

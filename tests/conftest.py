@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +33,18 @@ from tests.daily_fake import FakeDaily, mocked_daily
 TEST_DAILY_API_URL = "https://api.daily.test/v1"
 TEST_WEBHOOK_SECRET = base64.b64encode(b"tutorium-test-webhook-secret-0123").decode()
 TEST_PASSWORD = "correct horse battery"
+
+
+_MARK_BY_DIRECTORY = {"e2e": pytest.mark.e2e, "fuzz": pytest.mark.fuzz}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/e2e and tests/fuzz carries its directory's marker."""
+    root = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(root).parts
+        if parts and parts[0] in _MARK_BY_DIRECTORY:
+            item.add_marker(_MARK_BY_DIRECTORY[parts[0]])
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -135,7 +149,13 @@ AccountFactory = Callable[..., Account]
 def _account_builder(
     db: Session, settings: Settings, password_hash: str, *, commit: bool
 ) -> AccountFactory:
-    def build(role: UserRole | str = UserRole.STUDENT, **fields: Any) -> Account:
+    def build(
+        role: UserRole | str = UserRole.STUDENT,
+        *,
+        token_issued_at: datetime | None = None,
+        **fields: Any,
+    ) -> Account:
+        """`token_issued_at`: the access token's clock (now unless given)."""
         role = UserRole(role)
         suffix = uuid.uuid4().hex[:10]
         user = User(
@@ -150,7 +170,9 @@ def _account_builder(
             db.commit()
         else:
             db.flush()
-        token = create_access_token(user_id=user.id, role=role.value, settings=settings).token
+        token = create_access_token(
+            user_id=user.id, role=role.value, settings=settings, now=token_issued_at
+        ).token
         return Account(user=user, token=token)
 
     return build

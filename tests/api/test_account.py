@@ -1,15 +1,22 @@
-import time
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import TEST_PASSWORD, Account
+from app.db.types import utcnow
+from app.models.user import UserRole
+from tests.conftest import TEST_PASSWORD, Account, AccountFactory
 
 ME = "/api/v1/users/me"
 LOGIN = "/api/v1/auth/login"
 
 
-def test_password_change_invalidates_older_tokens(client: TestClient, student: Account) -> None:
-    time.sleep(1.01)  # iat has one-second resolution: the old token must predate the change
+def test_password_change_invalidates_older_tokens(
+    client: TestClient, make_account: AccountFactory
+) -> None:
+    # An account that signed in two seconds ago: iat has one-second resolution, so only a
+    # token from an earlier second predates the change.
+    earlier = utcnow() - timedelta(seconds=2)
+    student = make_account(UserRole.STUDENT, password_changed_at=earlier, token_issued_at=earlier)
     changed = client.post(
         f"{ME}/password",
         json={"current_password": TEST_PASSWORD, "new_password": "a brand new passphrase"},

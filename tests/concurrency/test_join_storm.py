@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -10,6 +11,8 @@ from app.models.participant import ParticipantRole, SessionParticipant
 from tests.conftest import AccountFactory
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import SESSIONS, create_session, join_by_code
+
+pytestmark = pytest.mark.storm
 
 
 def _seated(app: FastAPI) -> list[SessionParticipant]:

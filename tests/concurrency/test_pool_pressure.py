@@ -2,6 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -9,6 +10,8 @@ from app.main import create_app
 from tests.conftest import TEST_PASSWORD, AccountFactory, make_settings, truncate_all
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import create_session, join_by_code
+
+pytestmark = pytest.mark.storm
 
 
 def test_a_login_and_join_rush_on_a_tiny_pool_completes(
