@@ -223,17 +223,8 @@ def get_join_target(
                 AND session_participants.user_id = %(user_id)s::UUID
         WHERE sessions.id = %(session_id)s::UUID
 
-    or by room code:
+    or, by room code, the same statement with the last line
 
-        SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at,
-            sessions.room_name, sessions.room_url,
-            users.is_active, users.password_changed_at, users.full_name,
-            session_participants.id AS id_1, session_participants.removed_at
-        FROM sessions
-            LEFT OUTER JOIN users ON users.id = %(user_id)s::UUID
-            LEFT OUTER JOIN session_participants
-                ON session_participants.session_id = sessions.id
-                AND session_participants.user_id = %(user_id)s::UUID
         WHERE sessions.room_code = %(room_code)s
     """
     by, value = ("session_id", session_id) if room_code is None else ("room_code", room_code)
