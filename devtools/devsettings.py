@@ -7,18 +7,12 @@ They come from the environment, else `.env`, else the defaults below, so everyth
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.core.config import REPO_ROOT
+from app.core.config import Settings
 
 
 class DevSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=REPO_ROOT / ".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        case_sensitive=False,
-        # `TEST_DATABASE_URL=` in .env means "not set", as it does for a shell.
-        env_ignore_empty=True,
-    )
+    # The app's .env and rules, and `TEST_DATABASE_URL=` in .env means "not set", as in a shell.
+    model_config = Settings.model_config | SettingsConfigDict(env_ignore_empty=True)
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

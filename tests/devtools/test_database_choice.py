@@ -145,3 +145,23 @@ def test_the_embedded_redis_answers_and_stops(tmp_path: Path) -> None:
         assert redis.Redis.from_url(url).ping()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", urlsplit(url).port or 0)) != 0
+
+
+def test_make_run_uses_database_url_when_set(
+    server_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.config import get_settings
+    from devtools.run_dev import choose_database
+
+    url = server_url.set(database=f"tutorium_run_{secrets.token_hex(4)}")
+    monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        assert choose_database([]) == url
+        assert database_exists(server_url, str(url.database))
+    finally:
+        get_settings.cache_clear()
+        engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+        engine.dispose()
