@@ -88,7 +88,7 @@ def choose_database(processes: list[EmbeddedPostgres]) -> URL:
     try:
         check(make_url(LOCAL_SERVER_URL), VARIABLE)
     except DatabaseUnavailable as unavailable:
-        say(f"not using 127.0.0.1:5432 ({unavailable.problem}); embedded PostgreSQL in var/")
+        say(f"not using 127.0.0.1:5432 ({unavailable.problem}): embedded PostgreSQL in var/")
     else:
         url = make_url(LOCAL_SERVER_URL).set(database="tutorium")
         ensure_database(url, VARIABLE)

@@ -47,7 +47,7 @@ def local_server(url: str = LOCAL_SERVER_URL) -> URL | None:
     try:
         check(make_url(url), VARIABLE)
     except DatabaseUnavailable as unavailable:
-        say(f"not using 127.0.0.1:5432 ({unavailable.problem}): {unavailable}")
+        say(f"not using 127.0.0.1:5432 ({unavailable.problem})")
         return None
     return make_url(url)
 
