@@ -16,7 +16,12 @@ from sqlalchemy.engine import URL, make_url
 
 from devtools.database import DatabaseUnavailable, Problem, check, ensure_database
 from devtools.embedded import embedded_redis, free_port
-from devtools.testdb import DEFAULT_TEST_DATABASE_URL, fresh_test_database, redis_for_tests
+from devtools.testdb import (
+    DEFAULT_TEST_DATABASE_URL,
+    fresh_test_database,
+    local_server,
+    redis_for_tests,
+)
 
 
 @pytest.fixture
@@ -165,3 +170,10 @@ def test_make_run_uses_database_url_when_set(
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
         engine.dispose()
+
+
+def test_a_local_server_refusing_user_postgres_is_passed_over(server_url: URL) -> None:
+    """A stock Debian server (password auth) refuses the login: the embedded one is used."""
+    refusing = server_url.set(username="no_such_role_w15")
+    assert local_server(refusing.render_as_string(hide_password=False)) is None
+    assert local_server(server_url.render_as_string(hide_password=False)) == server_url

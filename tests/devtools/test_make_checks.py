@@ -96,3 +96,15 @@ def test_an_empty_daily_api_key_means_no_key() -> None:
     )
     assert settings.daily_api_key is None
     assert settings.daily_webhook_secret is None
+
+
+def test_make_without_a_working_python_stops_before_pip() -> None:
+    make = subprocess.run(
+        ["make", "-n", "run", "PYTHON=/nonexistent/python3"],  # noqa: S607 (make on PATH)
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert make.returncode != 0
+    assert "Tutorium needs Python >= 3.11" in make.stderr
+    assert "pip install" not in make.stdout
