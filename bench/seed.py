@@ -22,7 +22,7 @@ from app.core.security import create_access_token
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User, UserRole
 from app.services.sessions.room_codes import ALPHABET, CODE_LENGTH
-from devtools.testdb import recreate_database
+from devtools.database import recreate_database
 
 PLACEHOLDER_PASSWORD_HASH = "!bench-user-never-signs-in"  # noqa: S105
 MAX_SEATS_IN_SCHEMA = 199  # ck_sessions_max_participants_range: Daily rooms hold 200

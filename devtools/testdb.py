@@ -1,100 +1,86 @@
-"""Make a fresh, migrated PostgreSQL database for the test suite.
+"""`make test`: get a PostgreSQL and a Redis, migrate, run pytest, clean up.
 
-Used by `make test`. Takes TEST_DATABASE_URL if set, else the local server on
-127.0.0.1:5432 (starting it when it is installed but stopped). When no
-PostgreSQL can be had it fails loudly: the suite never falls back to SQLite
-and never skips silently.
+Which database, in this order:
+1. TEST_DATABASE_URL (environment or `.env`): recreated fresh, kept afterwards to inspect.
+2. The local server on 127.0.0.1:5432 as user `postgres`: a database unique to this run
+   (`tutorium_test_<random>`), dropped at the end, so two runs on one server never collide.
+3. Else an embedded PostgreSQL (devtools/embedded.py) in a temporary folder, removed at the end.
+
+Redis for the rate-limit tests' Redis lane: TEST_REDIS_URL, else 127.0.0.1:6379, else an
+embedded Valkey. The lane is never skipped: if no Redis can be had the run fails and says why.
+The suite never falls back to SQLite: the join path needs PostgreSQL's data-modifying CTEs.
 """
 
-import glob
 import os
-import shutil
+import secrets
 import subprocess
 import sys
-import time
-from urllib.parse import urlsplit
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
 
+from devtools.database import (
+    LOCAL_SERVER_URL,
+    DatabaseUnavailable,
+    check,
+    drop_database,
+    recreate_database,
+)
+from devtools.devsettings import DevSettings
+from devtools.embedded import EmbeddedPostgres, embedded_redis
+
+# What `pytest` alone uses when TEST_DATABASE_URL is unset (make test always sets it).
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium_test"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/0"
+VARIABLE = "TEST_DATABASE_URL"
 
 
-def _server_reachable(admin_url: URL) -> bool:
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+def say(message: str) -> None:
+    print(f"testdb: {message}", file=sys.stderr, flush=True)
+
+
+def local_server(url: str = LOCAL_SERVER_URL) -> URL | None:
+    """The local server's admin URL if it answers and takes user `postgres`, else None."""
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
+        check(make_url(url), VARIABLE)
+    except DatabaseUnavailable as unavailable:
+        say(f"not using 127.0.0.1:5432 ({unavailable.problem})")
+        return None
+    return make_url(url)
 
 
-def _start_local_server() -> None:
-    if shutil.which("pg_ctlcluster") is None:
+@contextmanager
+def fresh_test_database(explicit: str | None, local_url: str = LOCAL_SERVER_URL) -> Iterator[URL]:
+    """A fresh, empty database for one run, chosen as the module docstring says."""
+    if explicit:
+        url = make_url(explicit)
+        recreate_database(url, VARIABLE)
+        yield url
         return
-    for version_dir in sorted(glob.glob("/etc/postgresql/*")):
-        version = os.path.basename(version_dir)
-        print(f"testdb: starting local PostgreSQL {version} cluster 'main'", file=sys.stderr)
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
-            check=False,
-        )
-
-
-def ensure_server(admin_url: URL) -> None:
-    if _server_reachable(admin_url):
+    server = local_server(local_url)
+    if server is not None:
+        url = server.set(database=f"tutorium_test_{secrets.token_hex(4)}")
+        recreate_database(url, VARIABLE)
+        try:
+            yield url
+        finally:
+            drop_database(url)
         return
-    local = admin_url.host in (None, "localhost", "127.0.0.1", "::1")
-    if local:
-        _start_local_server()
-        for _ in range(30):
-            if _server_reachable(admin_url):
-                return
-            time.sleep(1)
-    sys.exit(
-        f"testdb: no PostgreSQL reachable at {admin_url.render_as_string(hide_password=True)}. "
-        "Start one, or set TEST_DATABASE_URL to a server you can create databases on."
-    )
+    with tempfile.TemporaryDirectory(prefix="tutorium-test-pg-") as folder:
+        cluster = EmbeddedPostgres(Path(folder) / "data", durable=False)
+        say("no PostgreSQL server: starting an embedded one (removed at the end)")
+        url = cluster.start("tutorium_test")
+        try:
+            recreate_database(url, VARIABLE)
+            yield url
+        finally:
+            cluster.stop()
 
 
-def ensure_database(url: URL) -> None:
-    """Create the database if it is missing, keeping one that exists (`make run`'s data)."""
-    admin_url = url.set(database="postgres")
-    ensure_server(admin_url)
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        exists = connection.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
-        ).scalar()
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
-    engine.dispose()
-
-
-def recreate_database(url: URL) -> None:
-    admin_url = url.set(database="postgres")
-    ensure_server(admin_url)
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = url.database
-    with engine.connect() as connection:
-        connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-
-
-def _redis_reachable(url: str) -> bool:
+def _redis_answers(url: str) -> bool:
     import redis
 
     try:
@@ -103,46 +89,52 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
-def ensure_redis(url: str) -> None:
-    """The rate-limit tests run once on Redis: start a local one if it is installed."""
-    if _redis_reachable(url):
-        return
-    if shutil.which("redis-server") and urlsplit(url).hostname in ("127.0.0.1", "localhost"):
-        print("testdb: starting local redis-server (no persistence)", file=sys.stderr)
-        subprocess.run(
-            [
-                "redis-server",
-                "--daemonize",
-                "yes",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                "6379",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            check=False,
-        )
-        for _ in range(20):
-            if _redis_reachable(url):
-                return
-            time.sleep(0.5)
-    sys.exit(
-        f"testdb: no Redis reachable at {url}. Start one, or set TEST_REDIS_URL "
-        "(the rate-limit tests run once in memory and once on Redis)."
-    )
+@contextmanager
+def redis_for_tests(explicit: str | None, work_dir: Path) -> Iterator[str]:
+    if explicit:
+        if not _redis_answers(explicit):
+            raise SystemExit(
+                f"testdb: no Redis answers at TEST_REDIS_URL={explicit}. Start it, or unset "
+                "TEST_REDIS_URL to use 127.0.0.1:6379 or else an embedded Valkey."
+            )
+        yield explicit
+    elif _redis_answers(DEFAULT_TEST_REDIS_URL):
+        yield DEFAULT_TEST_REDIS_URL
+    else:
+        say("no Redis on 127.0.0.1:6379: starting an embedded Valkey (removed at the end)")
+        with embedded_redis(work_dir) as url:
+            yield url
 
 
-def main() -> None:
-    ensure_redis(os.environ.get("TEST_REDIS_URL") or DEFAULT_TEST_REDIS_URL)
-    url = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
-    recreate_database(url)
+def migrate(url: URL) -> None:
     env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)}
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True, env=env)
-    print(f"testdb: {url.render_as_string(hide_password=True)} is fresh and migrated")
+
+
+def main(pytest_args: list[str]) -> int:
+    settings = DevSettings()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(fresh_test_database(settings.test_database_url))
+        except DatabaseUnavailable as unavailable:
+            say(str(unavailable))
+            return 2
+        redis_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tutorium-")))
+        redis_url = stack.enter_context(redis_for_tests(settings.test_redis_url, redis_dir))
+        migrate(url)
+        say(f"database {url.render_as_string(hide_password=True)}, Redis {redis_url}")
+        env = {
+            **os.environ,
+            "TEST_DATABASE_URL": url.render_as_string(hide_password=False),
+            "TEST_REDIS_URL": redis_url,
+        }
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "pytest", *pytest_args], env=env
+            ).returncode
+        except KeyboardInterrupt:
+            return 130
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

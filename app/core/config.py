@@ -83,6 +83,14 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in stripped.split(",") if origin.strip()]
         return value
 
+    @field_validator("daily_api_key", "daily_webhook_secret", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        """`DAILY_API_KEY=` (as .env.example has it) means "no key", as an unset one does."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator(
         "rate_limit_join_code", "rate_limit_login", "rate_limit_login_ip", "rate_limit_register"
     )
