@@ -11,12 +11,13 @@ interpreter. Keep this file runnable by old Pythons (3.6+ syntax only): its job 
 import platform
 import shutil
 import sys
+from typing import Optional
 
 MINIMUM = (3, 11)
 MINIMUM_TEXT = "3.11"
 
 
-def venv_python_version(venv):
+def venv_python_version(venv: str) -> Optional[str]:  # noqa: UP045 (runs on 3.6+)
     """The `version` line of `<venv>/pyvenv.cfg`, or None when there is no usable venv."""
     try:
         with open(venv + "/pyvenv.cfg") as config:
@@ -29,7 +30,7 @@ def venv_python_version(venv):
     return None
 
 
-def main(venv):
+def main(venv: str) -> None:
     found = "{}.{}".format(*sys.version_info[:2])
     if sys.version_info[:2] < MINIMUM:
         print(
