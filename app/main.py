@@ -8,7 +8,7 @@ from weakref import WeakKeyDictionary
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.errors import install_error_handlers
+from app.api.errors import ErrorBoundaryMiddleware, install_error_handlers
 from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -17,6 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.metrics import SessionStatusCollector, observe_daily_call
 from app.crud.session import count_by_effective_status
+from app.db.outage import DatabaseOutage, is_database_unavailable
 from app.db.session import build_engine, build_session_factory
 from app.db.types import utcnow
 from app.services.accounts.rate_limits import AbuseGuard
@@ -64,12 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.database_slots = WeakKeyDictionary()
+    app.state.database_outage = DatabaseOutage()
+    app.state.database_outage.watch(engine)
     app.state.abuse_guard = AbuseGuard(settings)
     _connect_daily(app, settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
     )
 
+    app.add_middleware(ErrorBoundaryMiddleware, outage=app.state.database_outage)
     if settings.cors_origins:  # no origins, no cross-origin browser calls: skip the layer
         app.add_middleware(
             CORSMiddleware,
@@ -96,8 +100,14 @@ def _connect_daily(app: FastAPI, settings: Settings) -> None:
 
 
 def _count_sessions(session_factory: object) -> dict[str, int]:
-    with session_factory() as db:  # type: ignore[operator]
-        return count_by_effective_status(db, utcnow())
+    """No counts while the database is down: `/metrics` still answers, with the outage."""
+    try:
+        with session_factory() as db:  # type: ignore[operator]
+            return count_by_effective_status(db, utcnow())
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            return {}
+        raise
 
 
 app = create_app()

@@ -4,6 +4,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core.errors import DatabaseUnavailable
+from app.db.outage import is_database_unavailable
 from app.services.daily.client import REAL_DAILY_HOST
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -23,7 +25,10 @@ def ready(request: Request) -> Any:
         with request.app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         database = "ok"
-    except Exception:
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        request.app.state.database_outage.report(exc)
         database = "unavailable"
     settings = request.app.state.settings
     daily = {
@@ -34,4 +39,6 @@ def ready(request: Request) -> Any:
     }
     ok = database == "ok"
     body = {"status": "ok" if ok else "unavailable", "database": database, "daily": daily}
-    return JSONResponse(body, status_code=200 if ok else 503)
+    if ok:
+        return JSONResponse(body)
+    return JSONResponse(body, status_code=503, headers=DatabaseUnavailable().headers)

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     VIDEO_PROVIDER_REJECTED = "video_provider_rejected"
     VIDEO_PROVIDER_UNAVAILABLE = "video_provider_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
 
 
 class TutoriumError(Exception):
@@ -206,4 +207,20 @@ class ProviderUnavailable(TutoriumError):
     message = "The video provider is unavailable; try again shortly."
 
     def __init__(self, message: str | None = None, *, retry_after_seconds: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
+
+
+class DatabaseUnavailable(TutoriumError):
+    """PostgreSQL could not be reached (restarting, stopped, pool exhausted): retry later.
+
+    Safe to retry for every route: a request that fails this way either committed nothing,
+    or (a join whose seat statement committed before the connection dropped) finds its
+    seat again on the retry.
+    """
+
+    status_code = 503
+    code = ErrorCode.DATABASE_UNAVAILABLE
+    message = "The database is unavailable; try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 2) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})

@@ -42,6 +42,15 @@ WEBHOOK_EVENTS = Counter(
     "tutorium_webhook_events_total", "Daily webhook events received.", ["type", "outcome"]
 )
 
+DATABASE_UNAVAILABLE_ERRORS = Counter(
+    "tutorium_database_unavailable_total",
+    "Requests answered 503 database_unavailable (the database could not be reached).",
+)
+DATABASE_OUTAGES = Counter(
+    "tutorium_database_outages_total",
+    "Database outages seen by a process: the first unavailable answer after a reachable one.",
+)
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
