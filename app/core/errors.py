@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     INVALID_STATUS_TRANSITION = "invalid_status_transition"
     BELOW_SEATED_COUNT = "below_seated_count"
     CANNOT_REMOVE_TEACHER = "cannot_remove_teacher"
+    SESSION_CHANGED = "session_changed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_ERROR = "validation_error"
@@ -169,6 +170,13 @@ class BelowSeatedCount(Conflict):
 class CannotRemoveTeacher(Conflict):
     code = ErrorCode.CANNOT_REMOVE_TEACHER
     message = "The teacher cannot be removed from their own session."
+
+
+class SessionChanged(Conflict):
+    """Another change to the session's size or schedule won the race: read it, try again."""
+
+    code = ErrorCode.SESSION_CHANGED
+    message = "The session changed while this request ran; read it again and retry."
 
 
 class Unprocessable(TutoriumError):
