@@ -5,14 +5,18 @@ same machine): an outage test never touches them. Each server here lives in a te
 folder, on a free port, and is stopped when the test is done.
 
 `start_postgres` takes the directory of the PostgreSQL binaries (`initdb`, `pg_ctl`), so the
-same tests run on the system's PostgreSQL or on an embedded copy of it.
+same tests run on the system's PostgreSQL or on an embedded copy of it. PostgreSQL refuses to
+run as root: as root, the cluster is made and run by the `postgres` account, in a folder of
+its own under the system's temporary directory (pytest's folders are root's alone).
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,11 @@ import redis
 
 SYSTEM_POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
 START_TIMEOUT_S = 30
+
+
+def _as_postgres_user() -> list[str]:
+    """The prefix that runs a command as `postgres` when we are root; none otherwise."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
 @dataclass
@@ -36,7 +45,15 @@ class OwnPostgres:
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(  # noqa: S603 (our own fixed command)
-            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log), *args],
+            [
+                *_as_postgres_user(),
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log),
+                *args,
+            ],
             check=True,
             capture_output=True,
             timeout=START_TIMEOUT_S + 5,
@@ -52,18 +69,34 @@ class OwnPostgres:
         self._ctl("-w", "-m", "fast", "-t", str(START_TIMEOUT_S), "restart")
 
     def close(self) -> None:
+        """Stop it, whatever state it is in, and remove its folder."""
         subprocess.run(  # noqa: S603
-            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
+            [
+                *_as_postgres_user(),
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
             timeout=START_TIMEOUT_S,
         )
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
-def start_postgres(bin_dir: Path, workdir: Path, port: int) -> OwnPostgres:
-    """A fresh cluster (trust auth, user postgres), started; small, fsync off: it is thrown away."""
+def start_postgres(bin_dir: Path, port: int) -> OwnPostgres:
+    """A fresh cluster (trust auth, user postgres), started; small, fsync off: it is thrown
+    away (`close()` removes it)."""
+    workdir = Path(tempfile.mkdtemp(prefix="tutorium-own-pg-"))
+    if os.geteuid() == 0:
+        account = pwd.getpwnam("postgres")
+        os.chown(workdir, account.pw_uid, account.pw_gid)
     data_dir = workdir / "pgdata"
     subprocess.run(  # noqa: S603
         [
+            *_as_postgres_user(),
             str(bin_dir / "initdb"),
             "-D",
             str(data_dir),
@@ -78,7 +111,7 @@ def start_postgres(bin_dir: Path, workdir: Path, port: int) -> OwnPostgres:
         capture_output=True,
         timeout=120,
     )
-    with (data_dir / "postgresql.conf").open("a") as conf:
+    with (data_dir / "postgresql.conf").open("a") as conf:  # root may write it: no chown needed
         conf.write(
             f"port = {port}\nlisten_addresses = '127.0.0.1'\n"
             f"unix_socket_directories = '{workdir}'\n"
