@@ -40,7 +40,14 @@ from sqlalchemy.orm import Session
 from app.core.config import REPO_ROOT, Settings
 from app.core.security import create_access_token, hash_password
 from app.models.user import User, UserRole
-from tests.e2e.stack import Server, _inherited_environment, api_environment, free_port
+from tests.e2e.stack import (
+    Server,
+    _inherited_environment,
+    api_command,
+    api_environment,
+    emulator_command,
+    free_port,
+)
 from tests.own_servers import (
     SYSTEM_POSTGRES_BIN,
     OwnPostgres,
@@ -150,15 +157,7 @@ def _start_api(world_dir: Path, database_url: str, redis_url: str) -> tuple[Serv
     metrics_dir.mkdir()
     emulator = Server(
         "Daily emulator (chaos)",
-        [
-            sys.executable,
-            "-m",
-            "devtools.daily_emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(emulator_port),
-        ],
+        emulator_command(emulator_port),
         {**inherited, "DAILY_EMULATOR_API_KEY": api_key},
         world_dir / "emulator.log",
     )
@@ -182,20 +181,7 @@ def _start_api(world_dir: Path, database_url: str, redis_url: str) -> tuple[Serv
     }
     api = Server(
         "API (chaos)",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(api_port),
-            "--workers",
-            "2",
-            "--timeout-keep-alive",
-            "5",
-        ],
+        [*api_command(api_port), "--workers", "2", "--timeout-keep-alive", "5"],
         api_env,
         world_dir / "api.log",
     )
