@@ -41,10 +41,17 @@ class StorageState(StrEnum):
 class FallbackRateLimiter:
     """A moving-window limiter over `storage` that counts in memory while `storage` fails."""
 
-    def __init__(self, storage: Storage, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        shared: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`shared`: whether `storage` lives outside this process (default: unless memory)."""
         self._primary = MovingWindowRateLimiter(storage)
         self._storage = storage
-        self._shared = not isinstance(storage, MemoryStorage)
+        self._shared = not isinstance(storage, MemoryStorage) if shared is None else shared
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
         self._clock = clock
         self._lock = threading.Lock()
