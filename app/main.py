@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.api.errors import install_error_handlers
+from app.api.errors import ErrorBoundaryMiddleware, install_error_handlers
 from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -18,6 +18,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.metrics import SessionStatusCollector, observe_daily_call
 from app.crud.session import count_by_effective_status
+from app.db.outage import DatabaseOutage, is_database_unavailable
 from app.db.session import build_engine, build_session_factory
 from app.db.types import utcnow
 from app.services.accounts.rate_limits import AbuseGuard
@@ -69,11 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.database_outage = DatabaseOutage()
+    app.state.database_outage.watch(engine)
     app.state.abuse_guard = AbuseGuard(settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
     )
 
+    app.add_middleware(ErrorBoundaryMiddleware, outage=app.state.database_outage)
     if settings.cors_origins:  # no origins, no cross-origin browser calls: skip the layer
         app.add_middleware(
             CORSMiddleware,
@@ -100,8 +104,14 @@ def _connect_daily(app: FastAPI, settings: Settings) -> None:
 
 
 def _count_sessions(session_factory: sessionmaker[Session]) -> dict[str, int]:
-    with session_factory() as db:
-        return count_by_effective_status(db, utcnow())
+    """No counts while the database is down: `/metrics` still answers, with the outage."""
+    try:
+        with session_factory() as db:
+            return count_by_effective_status(db, utcnow())
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            return {}
+        raise
 
 
 app = create_app()

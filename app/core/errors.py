@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     INVALID_STATUS_TRANSITION = "invalid_status_transition"
     BELOW_SEATED_COUNT = "below_seated_count"
     CANNOT_REMOVE_TEACHER = "cannot_remove_teacher"
+    SESSION_CHANGED = "session_changed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_ERROR = "validation_error"
@@ -45,6 +46,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     VIDEO_PROVIDER_REJECTED = "video_provider_rejected"
     VIDEO_PROVIDER_UNAVAILABLE = "video_provider_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
 
 
 class TutoriumError(Exception):
@@ -178,6 +180,13 @@ class PayloadTooLarge(TutoriumError):
     message = f"Request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB."
 
 
+class SessionChanged(Conflict):
+    """Another change to the session's size or schedule won the race: read it, try again."""
+
+    code = ErrorCode.SESSION_CHANGED
+    message = "The session changed while this request ran; read it again and retry."
+
+
 class Unprocessable(TutoriumError):
     status_code = 422
     code = ErrorCode.VALIDATION_ERROR
@@ -214,4 +223,20 @@ class ProviderUnavailable(TutoriumError):
     message = "The video provider is unavailable; try again shortly."
 
     def __init__(self, message: str | None = None, *, retry_after_seconds: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
+
+
+class DatabaseUnavailable(TutoriumError):
+    """PostgreSQL could not be reached (restarting, stopped, pool exhausted): retry later.
+
+    Safe to retry for every route: a request that fails this way either committed nothing,
+    or (a join whose seat statement committed before the connection dropped) finds its
+    seat again on the retry.
+    """
+
+    status_code = 503
+    code = ErrorCode.DATABASE_UNAVAILABLE
+    message = "The database is unavailable; try again shortly."
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 2) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})

@@ -11,6 +11,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -40,6 +41,24 @@ DAILY_LATENCY = Histogram(
 )
 WEBHOOK_EVENTS = Counter(
     "tutorium_webhook_events_total", "Daily webhook events received.", ["type", "outcome"]
+)
+
+DATABASE_UNAVAILABLE_ERRORS = Counter(
+    "tutorium_database_unavailable_total",
+    "Requests answered 503 database_unavailable (the database could not be reached).",
+)
+DATABASE_OUTAGES = Counter(
+    "tutorium_database_outages_total",
+    "Database outages seen by a process: the first unavailable answer after a reachable one.",
+)
+RATE_LIMIT_STORAGE_DEGRADED = Gauge(
+    "tutorium_rate_limit_storage_degraded",
+    "1 while the rate limit storage (Redis) is down and this process counts in memory.",
+    multiprocess_mode="livemax",
+)
+RATE_LIMIT_STORAGE_OUTAGES = Counter(
+    "tutorium_rate_limit_storage_outages_total",
+    "Times the rate limit storage (Redis) failed and the limiter fell back to memory.",
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -9,6 +9,7 @@ def test_ready_checks_the_database(client: TestClient) -> None:
     response = client.get("/health/ready")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+    assert response.json()["rate_limit_storage"] == "memory"  # the test settings' default
 
 
 def test_unknown_route_uses_the_error_shape(client: TestClient) -> None:

@@ -1,8 +1,10 @@
 """Abuse limits, run once on in-memory counts and once on the Redis of this machine."""
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,10 +16,13 @@ from app.services.accounts.rate_limits import AbuseGuard
 from devtools.testdb import DEFAULT_TEST_REDIS_URL
 from tests.conftest import TEST_PASSWORD, Account, AccountFactory, make_settings
 from tests.daily_fake import FakeDaily
+from tests.e2e.stack import free_port
+from tests.own_servers import start_redis
 from tests.sessions_helpers import create_session, join_by_code
 
 LOGIN = "/api/v1/auth/login"
 REGISTER = "/api/v1/auth/register"
+LIMIT_LOG = "app.services.accounts.limit_storage"
 LIMITS = {
     "rate_limit_join_code": "3/minute",
     "rate_limit_login": "2/minute",
@@ -138,3 +143,38 @@ def test_limits_can_be_switched_off(
 def test_bad_limit_notation_is_refused_at_start_up() -> None:
     with pytest.raises(ValueError, match="rate_limit_login"):
         make_settings(rate_limit_login="lots")
+
+
+def test_redis_down_counts_in_memory_and_comes_back(
+    session_factory: sessionmaker[Session],
+    daily: FakeDaily,
+    teacher: Account,
+    student: Account,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The limiter's own Redis, started after the API: down first, then back."""
+    port = free_port()
+    app = create_app(make_settings(rate_limit_storage_url=f"redis://127.0.0.1:{port}/0", **LIMITS))
+    app.state.session_factory = session_factory
+    with TestClient(app) as client, caplog.at_level(logging.WARNING, logger=LIMIT_LOG):
+        session = create_session(client, teacher)
+        right = client.post(LOGIN, data={"username": student.user.email, "password": TEST_PASSWORD})
+        assert right.status_code == 200
+        for _ in range(3):
+            assert join_by_code(client, student, "ZZZZ-ZZZZ").status_code == 404
+        assert join_by_code(client, student, session["room_code"]).status_code == 429
+        ready = client.get("/health/ready")
+        assert (ready.status_code, ready.json()["rate_limit_storage"]) == (200, "degraded")
+        assert "tutorium_rate_limit_storage_degraded 1.0" in client.get("/metrics").text
+        [warning] = [r for r in caplog.records if r.name == LIMIT_LOG]
+        assert "memory" in warning.getMessage()
+
+        own_redis = start_redis(tmp_path, port)
+        try:
+            assert client.get("/health/ready").json()["rate_limit_storage"] == "ok"
+            assert "tutorium_rate_limit_storage_degraded 0.0" in client.get("/metrics").text
+            assert join_by_code(client, student, "ZZZZ-ZZZZ").status_code == 404
+            assert own_redis.client().keys("LIMITS*")  # counted in Redis again
+        finally:
+            own_redis.stop()

@@ -1,11 +1,15 @@
 """PATCH, end and DELETE: the teacher's changes, and who may make them."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+from app.models.session import TutoringSession
 from tests.conftest import Account, AccountFactory
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import SESSIONS, create_session, seat
@@ -160,3 +164,33 @@ def test_delete_succeeds_even_when_daily_fails(
     assert client.delete(url, headers=teacher.headers).status_code == 204
     assert client.get(url, headers=teacher.headers).status_code == 404
     assert "reconcile" in caplog.text
+
+
+def test_a_resize_that_lost_a_race_is_refused_and_the_room_put_back(
+    client: TestClient, teacher: Account, daily: FakeDaily, db: Session
+) -> None:
+    """The room is updated before the row is locked; if another change to the size landed in
+    between, the request is refused and the room set to the winner's size, not our read's."""
+    session = create_session(client, teacher, max_participants=5)
+    update_room = daily.router.routes["update_room"]
+    answer_daily = update_room.side_effect
+
+    def concurrent_resize(request: httpx.Request, name: str) -> httpx.Response:
+        update_room.side_effect = answer_daily  # once: the compensation goes through as usual
+        db.execute(
+            update(TutoringSession)
+            .where(TutoringSession.id == uuid.UUID(session["id"]))
+            .values(max_participants=7)
+        )
+        return answer_daily(request, name)
+
+    update_room.side_effect = concurrent_resize
+    response = patch(client, teacher, session, max_participants=9)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "session_changed"
+    sizes = [
+        b["properties"]["max_participants"]
+        for b in daily.bodies("POST", f"/rooms/{session['room_name']}")
+    ]
+    assert sizes == [10, 8]  # set, then put to what the row says now (seats plus the teacher)

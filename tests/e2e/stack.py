@@ -83,6 +83,32 @@ def _inherited_environment() -> dict[str, str]:
     return {**inherited, "PYTHONUNBUFFERED": "1"}  # logs reach the file as they happen
 
 
+def emulator_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "devtools.daily_emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def api_command(port: int) -> list[str]:
+    """uvicorn serving the API on the loopback; add options (`--workers`) after it."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
 class Server:
     """One child process, its output in a log file (a pipe nobody reads would fill and block)."""
 
@@ -225,20 +251,9 @@ def start_stack(token_mode: str, database_url: str, workdir: Path) -> Stack:
             log_level="INFO",
         ),
     }
-    python = sys.executable
     emulator_server = Server(
         f"Daily emulator ({token_mode})",
-        [
-            python,
-            "-m",
-            "devtools.daily_emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(emulator_port),
-            "--webhook-url",
-            f"{api_url}/api/v1/webhooks/daily",
-        ],
+        [*emulator_command(emulator_port), "--webhook-url", f"{api_url}/api/v1/webhooks/daily"],
         emulator_env,
         workdir / f"emulator-{token_mode}.log",
     )
@@ -246,16 +261,7 @@ def start_stack(token_mode: str, database_url: str, workdir: Path) -> Stack:
     try:
         api_server = Server(
             f"API ({token_mode})",
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(api_port),
-            ],
+            api_command(api_port),
             api_env,
             workdir / f"api-{token_mode}.log",
         )

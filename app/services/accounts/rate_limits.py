@@ -5,7 +5,8 @@ machine shares one count). Only failures count for code lookups and logins —
 a whole school behind one address must still be able to sign in — but while a
 client is over a limit, every request of that kind is refused, a correct one
 too, until the window passes: otherwise a guesser would learn which code was
-right from the one request that did not get a 429.
+right from the one request that did not get a 429. While Redis is down the counts are
+kept in memory (`limit_storage`), so no request fails because of the limiter.
 """
 
 import math
@@ -14,10 +15,10 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from app.core.config import Settings
 from app.core.errors import TooManyRequests
+from app.services.accounts.limit_storage import REDIS_TIMEOUT_S, FallbackRateLimiter
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class _Rule:
 class AbuseGuard:
     def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
         self.enabled = settings.rate_limit_enabled
-        self.storage = storage or storage_from_string(settings.rate_limit_storage_url)
-        self._limiter = MovingWindowRateLimiter(self.storage)
+        self.storage = storage or _storage_from_url(settings.rate_limit_storage_url)
+        self.limiter = FallbackRateLimiter(self.storage)
         self._code_lookup = parse(settings.rate_limit_join_code)
         self._login = _Rule(parse(settings.rate_limit_login), "login-email")
         self._login_ip = _Rule(parse(settings.rate_limit_login_ip), "login-ip")
@@ -61,7 +62,7 @@ class AbuseGuard:
         """Registrations count whether they succeed or not: each one is a new account."""
         if not self.enabled:
             return
-        if not self._limiter.hit(self._register.item, self._register.namespace, client_ip):
+        if not self.limiter.hit(self._register.item, self._register.namespace, client_ip):
             raise self._refusal([(self._register, client_ip)], "Too many registrations.")
 
     def _ensure_allowed(self, rules: list[tuple[_Rule, str]], message: str) -> None:
@@ -70,7 +71,7 @@ class AbuseGuard:
         blocked = [
             (rule, key)
             for rule, key in rules
-            if not self._limiter.test(rule.item, rule.namespace, key)
+            if not self.limiter.test(rule.item, rule.namespace, key)
         ]
         if blocked:
             raise self._refusal(blocked, message)
@@ -79,12 +80,26 @@ class AbuseGuard:
         if not self.enabled:
             return
         for rule, key in rules:
-            self._limiter.hit(rule.item, rule.namespace, key)
+            self.limiter.hit(rule.item, rule.namespace, key)
 
     def _refusal(self, blocked: list[tuple[_Rule, str]], message: str) -> TooManyRequests:
         resets = [
-            self._limiter.get_window_stats(rule.item, rule.namespace, key).reset_time
+            self.limiter.get_window_stats(rule.item, rule.namespace, key).reset_time
             for rule, key in blocked
         ]
         retry_after = math.ceil(max(resets) - time.time())
         return TooManyRequests(retry_after, f"{message} Try again in {max(1, retry_after)} s.")
+
+
+def _storage_from_url(url: str) -> Storage:
+    options: dict[str, float | str | bool] = {}
+    if url.startswith("redis"):
+        options = {
+            "wrap_exceptions": True,
+            "socket_timeout": REDIS_TIMEOUT_S,
+            "socket_connect_timeout": REDIS_TIMEOUT_S,
+        }
+    storage = storage_from_string(url, **options)
+    if not isinstance(storage, Storage):  # an `async+` URL would give an asyncio storage
+        raise ValueError(f"RATE_LIMIT_STORAGE_URL must name a synchronous storage, not {url!r}")
+    return storage

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from app.core.errors import CannotRemoveTeacher, ParticipantNotFound
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
-from app.models.participant import ConnectionStatus, ParticipantRole
-from app.models.session import SessionStatus
+from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 from app.schemas.session import ParticipantList, ParticipantRead
 from app.services.daily.client import DailyClient
@@ -46,16 +46,20 @@ def remove_participant(
 ) -> None:
     """Ban a student from the session: seat freed, no new token, ejected from the call.
 
-    Daily's eject with `ban: true` is part of the removal: if Daily fails, the
-    exception rolls the whole removal back, so the roster never claims a ban
-    the room does not enforce. Removing twice re-sends the eject (idempotent).
+    Daily's eject with `ban: true` is part of the removal, and it is sent before the
+    session's row is locked, so no join of the class waits on Daily (call-first rather than
+    commit-then-call: a committed removal undone after a failed eject would hand back a
+    seat someone else may have taken meanwhile). If Daily fails, nothing is written, so the
+    roster never claims a ban the room does not enforce; if the write then fails, the
+    teacher's retry re-sends the eject (idempotent) and writes the removal.
     """
+    session = load_owned(db, teacher, session_id, lock=False)
+    _removable(db, session, user_id)
+    if session.status is not SessionStatus.ENDED:  # an ended session's room is already gone
+        daily.eject(session.room_name, user_ids=[str(user_id)], ban=True)
     session = load_owned(db, teacher, session_id, lock=True)
-    participant = participant_crud.get(db, session_id, user_id)
-    if participant is None:
-        raise ParticipantNotFound()
-    if participant.role is ParticipantRole.TEACHER or user_id == session.teacher_id:
-        raise CannotRemoveTeacher()
+    participant = _removable(db, session, user_id)
+    db.refresh(participant)  # as of the lock: a join may have rejoined it meanwhile
     first_removal = participant.removed_at is None
     if first_removal:
         participant.removed_at = now
@@ -72,5 +76,12 @@ def remove_participant(
             occurred_at=now,
         )
     db.flush()
-    if session.status is not SessionStatus.ENDED:  # an ended session's room is already gone
-        daily.eject(session.room_name, user_ids=[str(user_id)], ban=True)
+
+
+def _removable(db: Session, session: TutoringSession, user_id: uuid.UUID) -> SessionParticipant:
+    participant = participant_crud.get(db, session.id, user_id)
+    if participant is None:
+        raise ParticipantNotFound()
+    if participant.role is ParticipantRole.TEACHER or user_id == session.teacher_id:
+        raise CannotRemoveTeacher()
+    return participant

@@ -9,7 +9,13 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import BelowSeatedCount, SessionEnded, SessionInPast, Unprocessable
+from app.core.errors import (
+    BelowSeatedCount,
+    SessionChanged,
+    SessionEnded,
+    SessionInPast,
+    Unprocessable,
+)
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
@@ -133,7 +139,46 @@ def update_session(
     patch: SessionUpdate,
     now: datetime,
 ) -> SessionRead:
+    """Daily first, then the row lock: no join of the class waits on Daily.
+
+    The room's new size and `exp` are sent while nothing is locked; then the row is locked,
+    everything is checked again, and the change is applied. Call-first rather than
+    commit-then-call: undoing a committed size in a second transaction would race the joins
+    the new size let in (a session could end up over its seats), while undoing a room
+    update whose row cannot follow is what `on_rollback` already does. If the session's
+    size or schedule changed between the two reads and this request touches the room, it
+    is refused (`SessionChanged`) rather than leave the room set from a stale read.
+    """
+    unlocked = load_owned(db, user, session_id, lock=False)
+    planned = _room_change(_plan(db, unlocked, patch, now))
+    basis = (unlocked.max_participants, unlocked.expires_at)
+    restore_to = _sync_room(db, daily, unlocked, planned) if planned else {}
     session = load_owned(db, user, session_id, lock=True)
+    raced = (session.max_participants, session.expires_at) != basis
+    if raced:  # an undo sets the room to what the row says now (the winner's), not our read
+        restore_to.update(max_participants=session.max_participants, exp=session.expires_at)
+    plan = _plan(db, session, patch, now)
+    if raced and (planned or _room_change(plan)):
+        raise SessionChanged()
+    if plan is None:
+        return to_read(db, session, now)
+    changes, target = plan
+    _apply_field_changes(db, session=session, changes=changes, now=now)
+    if target is SessionStatus.ACTIVE:
+        lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user.id)
+    elif target is SessionStatus.ENDED:
+        lifecycle.end(db, session, now=now, daily=daily, source=EventSource.API, actor_id=user.id)
+    return to_read(db, session, now)
+
+
+_Plan = tuple[dict[str, Any], SessionStatus | None]
+_ROOM_FIELDS = ("max_participants", "expires_at")
+
+
+def _plan(
+    db: Session, session: TutoringSession, patch: SessionUpdate, now: datetime
+) -> _Plan | None:
+    """The field changes and the status target, checked; None: an ended session, no-op."""
     changes = {field: getattr(patch, field) for field in patch.model_fields_set}
     for field in _NOT_NULLABLE:
         if field in changes and changes[field] is None:
@@ -143,28 +188,24 @@ def update_session(
     if current is SessionStatus.ENDED:
         if changes or target not in (None, SessionStatus.ENDED):
             raise SessionEnded("This session has ended and can no longer change.")
-        return to_read(db, session, now)
+        return None
     if target is not None:
         lifecycle.ensure_forward(current, target)
-    _apply_field_changes(db, daily=daily, session=session, changes=changes, now=now)
-    if target is SessionStatus.ACTIVE:
-        lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user.id)
-    elif target is SessionStatus.ENDED:
-        lifecycle.end(db, session, now=now, daily=daily, source=EventSource.API, actor_id=user.id)
-    return to_read(db, session, now)
+    return _checked_field_changes(db, session, changes, now), target
 
 
-def _apply_field_changes(
-    db: Session,
-    *,
-    daily: DailyClient,
-    session: TutoringSession,
-    changes: dict[str, Any],
-    now: datetime,
-) -> None:
+def _room_change(plan: _Plan | None) -> dict[str, Any]:
+    changes = plan[0] if plan else {}
+    return {field: changes[field] for field in _ROOM_FIELDS if field in changes}
+
+
+def _checked_field_changes(
+    db: Session, session: TutoringSession, changes: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The fields that really change, with the new `expires_at` they imply."""
     changes = {k: v for k, v in changes.items() if getattr(session, k) != v}
     if not changes:
-        return
+        return changes
     if "max_participants" in changes:
         seated = participant_crud.seated_students(db, session.id)
         if changes["max_participants"] < seated:
@@ -179,7 +220,14 @@ def _apply_field_changes(
     if expires_at != session.expires_at:
         _ensure_future(expires_at, now)
         changes["expires_at"] = expires_at
-    _sync_room(db, daily, session, changes)
+    return changes
+
+
+def _apply_field_changes(
+    db: Session, *, session: TutoringSession, changes: dict[str, Any], now: datetime
+) -> None:
+    if not changes:
+        return
     for field, value in changes.items():
         setattr(session, field, value)
     session.updated_at = now
@@ -194,22 +242,31 @@ def _apply_field_changes(
 
 
 def _sync_room(
-    db: Session, daily: DailyClient, session: TutoringSession, changes: dict[str, Any]
-) -> None:
-    """Keep the room's size and `exp` equal to the session's; undo it if the commit fails."""
-    if "max_participants" not in changes and "expires_at" not in changes:
-        return
-    room_name, old_size, old_exp = session.room_name, session.max_participants, session.expires_at
-    new_size = changes.get("max_participants")
+    db: Session, daily: DailyClient, session: TutoringSession, room_change: dict[str, Any]
+) -> dict[str, Any]:
+    """Set the room's size and `exp` to the session's new ones; undo it if the row does not
+    follow (a refusal under the lock, a failed commit). Returns what the undo restores, for
+    the caller to correct when the row turned out to have changed meanwhile."""
+    room_name = session.room_name
+    restore_to: dict[str, Any] = {
+        "max_participants": session.max_participants,
+        "exp": session.expires_at,
+    }
+    new_size = room_change.get("max_participants")
     daily.update_room(
         room_name,
         max_participants=new_size + 1 if new_size is not None else None,
-        expires_at=changes.get("expires_at"),
+        expires_at=room_change.get("expires_at"),
     )
     on_rollback(
         db,
-        lambda: daily.update_room(room_name, max_participants=old_size + 1, expires_at=old_exp),
+        lambda: daily.update_room(
+            room_name,
+            max_participants=restore_to["max_participants"] + 1,
+            expires_at=restore_to["exp"],
+        ),
     )
+    return restore_to
 
 
 def end_session(
