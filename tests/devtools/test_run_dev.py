@@ -67,6 +67,11 @@ def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> 
             )
         wait_until_serving(f"http://127.0.0.1:{api_port}/health", run)
         wait_until_serving(f"http://127.0.0.1:{emulator_port}/_emulator/docs", run)
+        # run_dev says "API on" once it has seen the emulator's port open, a moment after
+        # the emulator answers: a Ctrl-C before that tests an earlier moment than a user's.
+        deadline = time.monotonic() + 30
+        while "run_dev: API on" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
         os.killpg(run.pid, signal.SIGINT)
         assert run.wait(timeout=60) == 0
         deadline = time.monotonic() + 10
