@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.crud.participant import HOLDS_SEAT
 from app.crud.schedule import effective_status_is
 from app.models.participant import ConnectionStatus, SessionParticipant
-from app.models.session import SessionStatus, TutoringSession
+from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User
 
 
@@ -145,6 +145,7 @@ class JoinTarget(NamedTuple):
     expires_at: datetime
     room_name: str
     room_url: str
+    recording: RecordingMode
     account_active: bool | None
     account_password_changed_at: datetime | None
     account_name: str | None
@@ -162,6 +163,7 @@ def _join_target_by(column: ColumnElement[Any], name: str) -> Select[Any]:
             TutoringSession.expires_at,
             TutoringSession.room_name,
             TutoringSession.room_url,
+            TutoringSession.recording,
             User.is_active,
             User.password_changed_at,
             User.full_name,

@@ -3,19 +3,27 @@
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import BelowSeatedCount, SessionEnded, SessionInPast, Unprocessable
+from app.core.errors import (
+    BelowSeatedCount,
+    RecordingModeLocked,
+    SessionEnded,
+    SessionInPast,
+    Unprocessable,
+)
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
+from app.crud import recording as recording_crud
 from app.crud import session as session_crud
 from app.db.session import after_commit, on_rollback
 from app.models.event import EventSource
-from app.models.session import SessionStatus, TutoringSession
+from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User
 from app.schemas.session import (
     SessionCreate,
@@ -35,7 +43,7 @@ from app.services.sessions.views import to_read, to_reads
 logger = logging.getLogger(__name__)
 
 ROOM_CODE_ATTEMPTS = 8
-_NOT_NULLABLE = ("title", "max_participants", "duration_minutes", "status")
+_NOT_NULLABLE = ("title", "max_participants", "duration_minutes", "status", "recording")
 
 
 def compute_expiry(start: datetime | None, created_at: datetime, duration_minutes: int) -> datetime:
@@ -70,7 +78,10 @@ def create_session(
     _ensure_future(expires_at, now)
     room_name = f"{settings.daily_room_prefix}-{uuid.uuid4().hex}"
     room = daily.create_room(
-        name=room_name, max_participants=payload.max_participants + 1, expires_at=expires_at
+        name=room_name,
+        max_participants=payload.max_participants + 1,
+        expires_at=expires_at,
+        cloud_recording=payload.recording is not RecordingMode.OFF,
     )
     on_rollback(db, lambda: daily.delete_room(room_name))
     session = TutoringSession(
@@ -84,6 +95,7 @@ def create_session(
         room_code=_unique_room_code(db),
         scheduled_start_at=payload.scheduled_start_at,
         duration_minutes=payload.duration_minutes,
+        recording=payload.recording,
         expires_at=expires_at,
         created_at=now,
         updated_at=now,
@@ -95,11 +107,21 @@ def create_session(
         session_id=session.id,
         type="session.created",
         actor_id=teacher.id,
-        payload={"room_name": room.name, "expires_at": expires_at.isoformat()},
+        payload={
+            "room_name": room.name,
+            "expires_at": expires_at.isoformat(),
+            "recording": payload.recording.value,
+        },
         occurred_at=now,
     )
     join = issue_join_info(
-        minter, session, user_id=teacher.id, user_name=teacher.full_name, is_owner=True, now=now
+        minter,
+        session,
+        user_id=teacher.id,
+        user_name=teacher.full_name,
+        is_owner=True,
+        now=now,
+        start_cloud_recording=payload.recording is RecordingMode.AUTOMATIC,
     )
     return SessionCreated(**to_read(db, session, now).model_dump(), teacher_join_url=join.join_url)
 
@@ -165,6 +187,10 @@ def _apply_field_changes(
     changes = {k: v for k, v in changes.items() if getattr(session, k) != v}
     if not changes:
         return
+    if "recording" in changes and lifecycle.effective_status(session, now) is not (
+        SessionStatus.SCHEDULED
+    ):
+        raise RecordingModeLocked()
     if "max_participants" in changes:
         seated = participant_crud.seated_students(db, session.id)
         if changes["max_participants"] < seated:
@@ -196,19 +222,26 @@ def _apply_field_changes(
 def _sync_room(
     db: Session, daily: DailyClient, session: TutoringSession, changes: dict[str, Any]
 ) -> None:
-    """Keep the room's size and `exp` equal to the session's; undo it if the commit fails."""
-    if "max_participants" not in changes and "expires_at" not in changes:
+    """Keep the room's size, `exp` and cloud recording equal to the session's; undo it if
+    the commit fails."""
+    if not {"max_participants", "expires_at", "recording"} & changes.keys():
         return
     room_name, old_size, old_exp = session.room_name, session.max_participants, session.expires_at
+    old_cloud = session.recording is not RecordingMode.OFF
     new_size = changes.get("max_participants")
+    new_mode = changes.get("recording")
+    new_cloud = None if new_mode is None else new_mode is not RecordingMode.OFF
     daily.update_room(
         room_name,
         max_participants=new_size + 1 if new_size is not None else None,
         expires_at=changes.get("expires_at"),
+        cloud_recording=None if new_cloud == old_cloud else new_cloud,
     )
     on_rollback(
         db,
-        lambda: daily.update_room(room_name, max_participants=old_size + 1, expires_at=old_exp),
+        lambda: daily.update_room(
+            room_name, max_participants=old_size + 1, expires_at=old_exp, cloud_recording=old_cloud
+        ),
     )
 
 
@@ -221,13 +254,18 @@ def end_session(
 
 
 def delete_session(db: Session, *, daily: DailyClient, user: User, session_id: uuid.UUID) -> None:
-    """Delete the row (and, by cascade, its participants and events), then the room.
+    """Delete the row (and, by cascade, its participants, events and recordings), then the
+    room and the recordings at Daily.
 
-    The room goes after the commit: if Daily fails then, the session is still
-    gone, the failure is logged, and reconcile removes the orphaned room.
+    Daily's part goes after the commit: if Daily fails then, the session is still
+    gone, the failure is logged, and reconcile removes the orphaned room and recordings
+    (it lists Daily's recordings of rooms no session owns).
     """
     session = load_owned(db, user, session_id, lock=True)
     room_name = session.room_name
+    recording_ids = recording_crud.ids_for_session(db, session.id)
     db.execute(delete(TutoringSession).where(TutoringSession.id == session.id))
     db.expunge(session)
     after_commit(db, lambda: daily.delete_room(room_name))
+    for recording_id in recording_ids:
+        after_commit(db, partial(daily.delete_recording, recording_id))

@@ -42,6 +42,7 @@ _COLUMNS = (
     "room_url",
     "scheduled_start_at",
     "duration_minutes",
+    "recording",
     "expires_at",
     "started_at",
     "ended_at",
