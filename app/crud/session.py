@@ -112,6 +112,10 @@ def count_by_effective_status(db: Session, now: datetime) -> dict[str, int]:
     return counts
 
 
+def get_by_room_name(db: Session, room_name: str) -> TutoringSession | None:
+    return db.scalar(select(TutoringSession).where(TutoringSession.room_name == room_name))
+
+
 def get_by_room_name_for_update(db: Session, room_name: str) -> TutoringSession | None:
     return db.scalar(_LOCKED_BY_ROOM, {"room_name": room_name})
 

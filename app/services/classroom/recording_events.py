@@ -11,6 +11,7 @@ recording.failed.
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -118,20 +119,23 @@ def failed(
 
 
 def apply_listing(
-    db: Session, session: TutoringSession, listed: dict[str, object], *, now: datetime
-) -> None:
+    db: Session, session: TutoringSession, listed: dict[str, Any], *, now: datetime
+) -> bool:
     """One recording as Daily describes it (a REST listing entry or the ready webhook's
-    payload): `finished` with a duration is ready; anything else is still recording."""
+    payload): `finished` is ready; anything else is still recording. Returns whether our row
+    changed (created, or now ready)."""
     recording_id = _text(listed.get("id"))
     if recording_id is None:
-        return
-    recording, _ = _upsert(db, session, recording_id, now)
+        return False
+    recording, created = _upsert(db, session, recording_id, now)
     recording.started_at = recording.started_at or unix_time(listed.get("start_ts"))
     duration = listed.get("duration")
-    if listed.get("status") == "finished" and recording.status is not RecordingStatus.READY:
+    finished = listed.get("status") == "finished" and recording.status is not RecordingStatus.READY
+    if finished:
         recording.status = RecordingStatus.READY
         recording.error = None
         if isinstance(duration, int | float) and not isinstance(duration, bool):
             recording.duration_seconds = int(duration)
         recording.updated_at = now
     db.flush()
+    return created or finished
