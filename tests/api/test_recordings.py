@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -141,6 +142,17 @@ def test_an_unknown_recording_started_is_looked_up_at_daily(
     assert item["status"] == "recording"
     other = str(uuid.uuid4())  # another app's recording: Daily does not know it for us
     _ok(deliver(client, _started(other)), "ignored")
+
+
+def test_a_failed_lookup_is_acknowledged_and_left_to_reconcile(
+    client: TestClient, teacher: Account, daily: FakeDaily, manual: dict[str, Any]
+) -> None:
+    daily.router.routes["get_recording"].side_effect = None
+    daily.router.routes["get_recording"].return_value = httpx.Response(
+        401, json={"error": "authentication-error"}
+    )
+    _ok(deliver(client, _started(str(uuid.uuid4()))), "ignored")
+    assert _items(client, teacher, manual) == []
 
 
 def test_recording_error_fails_the_instances_recording(

@@ -30,11 +30,12 @@ LOG_TYPES = {
     "recording.ready-to-download": "recording.ready",
     "recording.error": "recording.failed",
 }
-# What each event is about, for recognising a redelivery under a new event id.
+# What each event is about, for recognising a redelivery under a new event id. Not
+# `recording.error`: its `instance_id` is reused by every recording of the room (Daily's
+# default instance), so it cannot tell two failures apart; applying one twice changes nothing.
 DEDUPE_KEYS = {
     "recording.started": "recording_id",
     "recording.ready-to-download": "recording_id",
-    "recording.error": "instance_id",
 }
 _MAX_ID = 64
 
