@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     RECORDING_DISABLED = "recording_disabled"
     RECORDING_MODE_LOCKED = "recording_mode_locked"
     NOT_RECORDING = "not_recording"
+    RECORDING_NOT_STARTED = "recording_not_started"
     RECORDING_NOT_READY = "recording_not_ready"
     NOT_IN_CALL = "not_in_call"
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -197,6 +198,16 @@ class NotRecording(Conflict):
 
     code = ErrorCode.NOT_RECORDING
     message = "Nothing is being recorded in this session."
+
+
+class RecordingNotStarted(Conflict):
+    """Daily answers a start it will not do with 400; only its unstable `info` says why."""
+
+    code = ErrorCode.RECORDING_NOT_STARTED
+    message = (
+        "The video provider did not start a recording: nobody may be in the call yet, "
+        "or a recording is already running."
+    )
 
 
 class RecordingNotReady(Conflict):

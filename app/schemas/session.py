@@ -83,6 +83,9 @@ class SessionRead(BaseModel):
     scheduled_start_at: datetime | None
     duration_minutes: int
     recording: RecordingMode
+    screen_sharer_id: uuid.UUID | None = Field(
+        description="The student the teacher lets share their screen now, if any."
+    )
     expires_at: datetime
     started_at: datetime | None
     ended_at: datetime | None

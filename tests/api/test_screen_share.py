@@ -35,6 +35,8 @@ def test_one_guest_sharer_at_a_time(
         deliver(client, room.joined(student.id, f"p-{n}", T0))
     assert _put(client, teacher, sid, first, True).status_code == 200
     assert _put(client, teacher, sid, second, True).status_code == 200
+    read = client.get(f"{SESSIONS}/{sid}", headers=first.headers).json()
+    assert read["screen_sharer_id"] == str(second.id)
     assert _put(client, teacher, sid, second, False).status_code == 200
     assert daily.bodies("POST", f"/rooms/{room.room}/update-permissions") == [
         {"data": {"p-0": {"canSend": WITH_SCREEN}}},

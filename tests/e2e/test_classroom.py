@@ -108,6 +108,8 @@ def test_automatic_recording_from_the_teachers_join_to_a_download(stack: Stack) 
 def test_manual_start_stop_and_stop_again(stack: Stack) -> None:
     teacher, (student, _), session = _class(stack, "manual")
     sid = session["id"]
+    empty = _recording_call(stack, teacher, sid, "start")  # Daily: no meeting to record
+    assert (empty.status_code, empty.json()["code"]) == (409, "recording_not_started")
     _enter(stack, teacher, session)
     stack.flush_webhooks()
     assert _recordings(stack, teacher, sid).json()["items"] == []  # nothing starts by itself

@@ -16,6 +16,7 @@ from app.core.errors import (
     RecordingDisabled,
     RecordingNotFound,
     RecordingNotReady,
+    RecordingNotStarted,
     RemovedFromSession,
 )
 from app.crud import event as event_crud
@@ -44,7 +45,8 @@ def start(
     """Daily's start (about 1 request/s per domain): a 429 that outlasts the retry budget is a
     503 with Retry-After, and nothing is written, so the client simply tries again."""
     session = _recordable(db, user, session_id, now)
-    daily.start_recording(session.room_name)
+    if not daily.start_recording(session.room_name):
+        raise RecordingNotStarted()
     event_crud.record(
         db,
         session_id=session.id,

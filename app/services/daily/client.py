@@ -246,12 +246,13 @@ class DailyClient:
         body = {"data": {pid: {"canSend": sends} for pid, sends in can_send.items()}}
         self._transport.request(DailyCall("POST", "/rooms/{name}/update-permissions", path, body))
 
-    def start_recording(self, room_name: str) -> None:
-        """Start a cloud recording (Daily limits this to about 1 request/s; a 429 that outlasts
-        the retry budget reaches the client as 503 + Retry-After and nothing is recorded)."""
+    def start_recording(self, room_name: str) -> bool:
+        """Start a cloud recording; False when Daily answers 400 (our body is fixed, so that is
+        the room's state: no meeting, or already recording). Daily limits starts to about
+        1 request/s; a 429 that outlasts the retry budget is DailyUnavailableError."""
         path = _room_path("/rooms/{name}/recordings/start", room_name)
         call = DailyCall("POST", "/rooms/{name}/recordings/start", path, {"type": "cloud"})
-        self._transport.request(call)
+        return self._transport.request(call, allow=(400,)).status_code != 400
 
     def stop_recording(self, room_name: str) -> bool:
         """False when nothing was recording: Daily answers that stop with a 400."""

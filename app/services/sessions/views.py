@@ -43,6 +43,7 @@ _COLUMNS = (
     "scheduled_start_at",
     "duration_minutes",
     "recording",
+    "screen_sharer_id",
     "expires_at",
     "started_at",
     "ended_at",
