@@ -38,7 +38,6 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
-    op.alter_column("sessions", "recording", server_default=None)
     op.add_column("sessions", sa.Column("screen_sharer_id", sa.Uuid(), nullable=True))
     op.add_column(
         "sessions", sa.Column("screen_sharer_daily_id", sa.String(length=64), nullable=True)

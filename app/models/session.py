@@ -51,8 +51,11 @@ class TutoringSession(Base):
     room_name: Mapped[str] = mapped_column(String(128), unique=True)
     room_url: Mapped[str] = mapped_column(String(512))
     room_code: Mapped[str] = mapped_column(String(8), unique=True)
+    # A server default too, so rows inserted by hand-written SQL (bench seeds) record nothing.
     recording: Mapped[RecordingMode] = mapped_column(
-        enum_column(RecordingMode, "recording_mode"), default=RecordingMode.OFF
+        enum_column(RecordingMode, "recording_mode"),
+        default=RecordingMode.OFF,
+        server_default=RecordingMode.OFF.value,
     )
     # The one student allowed to share their screen now (Daily participant and user), if any.
     screen_sharer_id: Mapped[uuid.UUID | None] = mapped_column(

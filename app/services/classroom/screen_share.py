@@ -62,15 +62,18 @@ def set_screen_share(
     if locked is None:
         raise ParticipantNotFound()
     if allowed:
+        # One event, not a revoke plus a grant: both would carry the same instant, and the
+        # log's order within an instant is not theirs.
+        payload = {"user_id": str(user_id)}
         if previous[0] is not None and previous[0] != user_id:
-            _revoked(db, locked, previous[0], reason="granted_to_another", now=now)
+            payload["taken_from"] = str(previous[0])
         locked.screen_sharer_id, locked.screen_sharer_daily_id = user_id, daily_id
         event_crud.record(
             db,
             session_id=locked.id,
             type="screen_share.granted",
             actor_id=teacher.id,
-            payload={"user_id": str(user_id)},
+            payload=payload,
             occurred_at=now,
         )
     else:

@@ -131,9 +131,12 @@ class DailyClient:
             "enable_knocking": False,
             "enforce_unique_user_ids": True,  # a second join with the same user_id ejects the first
             # Non-owners send camera and microphone, not their screen, until the teacher grants
-            # it (`update_permissions`); the owner token keeps everything. Room permissions are
-            # the documented way in both token modes (daily-api.md §10): the self-signed `p`
-            # claim's inner names are unconfirmed, so no token carries permissions.
+            # it (`update_permissions`); the owner keeps everything. Which mechanism, per token
+            # mode (daily-api.md):
+            # - room `permissions`: [doc D-ROOMCFG, §10] works whatever minted the token. USED.
+            # - REST-minted token `permissions`: [doc D-TOK, §3] `api` mode only.
+            # - self-signed `p` claim: its inner abbreviations are UNCONFIRMED (§4, open items).
+            # So no token carries permissions, and both modes behave the same.
             "permissions": {"canSend": list(STUDENT_SENDS)},
         }
         if cloud_recording:
@@ -240,8 +243,10 @@ class DailyClient:
         return str(self._transport.request(call).json()["token"])
 
     def update_permissions(self, room_name: str, can_send: dict[str, list[str]]) -> None:
-        """Change, during the call, what each Daily participant (by participant id) may send.
-        It lasts for that participant session only: a rejoin gets the room's permissions."""
+        """Change, during the call, what each Daily participant (by participant id) may send
+        [doc update-permissions, §2]. It lasts for that participant session only: a rejoin is a
+        new participant with the room's permissions. How Daily answers an id no longer in the
+        call is UNCONFIRMED; we only name ids whose latest `participant.joined` we hold."""
         path = _room_path("/rooms/{name}/update-permissions", room_name)
         body = {"data": {pid: {"canSend": sends} for pid, sends in can_send.items()}}
         self._transport.request(DailyCall("POST", "/rooms/{name}/update-permissions", path, body))
