@@ -142,11 +142,29 @@ def test_manual_start_stop_and_stop_again(stack: Stack) -> None:
     assert int(limited.headers["Retry-After"]) >= 1
     stack.emulator.delete("/_emulator/faults")
 
+    # A recording that breaks at Daily is reported by recording.error: it is marked failed.
+    assert _recording_call(stack, teacher, sid, "start").status_code == 202
+    stack.flush_webhooks()
+    broken = next(
+        r for r in _recordings(stack, teacher, sid).json()["items"] if r["id"] != done["id"]
+    )
+    failed = stack.emulator.post(
+        f"/_emulator/recordings/{broken['id']}/fail", json={"error_msg": "disk full"}
+    )
+    assert failed.status_code == 200
+    stack.flush_webhooks()
+    statuses = {
+        r["id"]: (r["status"], r["error"]) for r in _recordings(stack, student, sid).json()["items"]
+    }
+    assert statuses == {done["id"]: ("ready", None), broken["id"]: ("failed", "disk full")}
+    types = [e["type"] for e in session_events(stack.api, teacher, sid)]
+    assert types.count("recording.failed") == 1
+
     deleted = stack.api.delete(
         f"{V1}/sessions/{sid}/recordings/{done['id']}", headers=teacher.headers
     )
     assert deleted.status_code == 204
-    assert _recordings(stack, teacher, sid).json()["items"] == []
+    assert [r["id"] for r in _recordings(stack, teacher, sid).json()["items"]] == [broken["id"]]
     deletes = [r for r in stack.daily_requests() if r["method"] == "DELETE"]
     assert deletes[-1]["path"] == f"/v1/recordings/{done['id']}"
 
