@@ -21,6 +21,9 @@ DOMAIN_ID = "9b1f3e4a-2c6d-4f7e-8a9b-0c1d2e3f4a5b"
 class FakeDaily:
     router: respx.MockRouter
     rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Daily's recordings by id, in `GET /recordings` shape (tests add them directly).
+    recordings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recording_now: set[str] = field(default_factory=set)  # rooms whose recording runs
 
     def calls(self, method: str, path_prefix: str) -> list[httpx.Request]:
         return [
@@ -99,6 +102,62 @@ def install(router: respx.MockRouter) -> FakeDaily:
         page = rooms[: int(request.url.params.get("limit", 100))]
         return httpx.Response(200, json={"total_count": len(fake.rooms), "data": page})
 
+    def not_found(what: str) -> httpx.Response:
+        return httpx.Response(404, json={"error": "not-found", "info": f"{what} not found"})
+
+    def list_recordings(request: httpx.Request) -> httpx.Response:
+        room = request.url.params.get("room_name")
+        listed = [r for r in fake.recordings.values() if room in (None, r["room_name"])]
+        after = request.url.params.get("starting_after")
+        if after:
+            ids = [r["id"] for r in listed]
+            listed = listed[ids.index(after) + 1 :] if after in ids else []
+        return httpx.Response(200, json={"total_count": len(listed), "data": listed[:100]})
+
+    def get_recording(request: httpx.Request, rid: str) -> httpx.Response:
+        found = fake.recordings.get(rid)
+        return httpx.Response(200, json=found) if found else not_found(f"recording {rid}")
+
+    def delete_recording(request: httpx.Request, rid: str) -> httpx.Response:
+        if fake.recordings.pop(rid, None) is None:
+            return not_found(f"recording {rid}")
+        return httpx.Response(200, json={"deleted": True, "id": rid})
+
+    def access_link(request: httpx.Request, rid: str) -> httpx.Response:
+        if rid not in fake.recordings:
+            return not_found(f"recording {rid}")
+        link = f"https://download.example/{rid}?signature=s{uuid.uuid4().hex}"
+        return httpx.Response(200, json={"download_link": link, "expires": 1_900_000_000})
+
+    def start_recording(request: httpx.Request, name: str) -> httpx.Response:
+        fake.recording_now.add(name)
+        return httpx.Response(200, json={"status": "Success"})
+
+    def stop_recording(request: httpx.Request, name: str) -> httpx.Response:
+        if name not in fake.recording_now:
+            return httpx.Response(
+                400, json={"error": "invalid-request-error", "info": "no active recording"}
+            )
+        fake.recording_now.discard(name)
+        return httpx.Response(200, json={"status": "Success"})
+
+    rec = r"/recordings/(?P<rid>[\w-]+)"
+    router.get("/recordings", name="list_recordings").mock(side_effect=list_recordings)
+    router.get(path__regex=rf"{rec}$", name="get_recording").mock(side_effect=get_recording)
+    router.delete(path__regex=rf"{rec}$", name="delete_recording").mock(
+        side_effect=delete_recording
+    )
+    router.get(path__regex=rf"{rec}/access-link$", name="access_link").mock(side_effect=access_link)
+    room_path = r"/rooms/(?P<name>[\w-]+)"
+    router.post(path__regex=rf"{room_path}/recordings/start$", name="start_recording").mock(
+        side_effect=start_recording
+    )
+    router.post(path__regex=rf"{room_path}/recordings/stop$", name="stop_recording").mock(
+        side_effect=stop_recording
+    )
+    router.post(path__regex=rf"{room_path}/update-permissions$", name="permissions").respond(
+        200, json={"status": "Success"}
+    )
     router.get("/", name="domain").respond(
         200, json={"domain_name": "tutorium", "domain_id": DOMAIN_ID, "config": {}}
     )

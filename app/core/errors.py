@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     SESSION_NOT_FOUND = "session_not_found"
     ROOM_CODE_NOT_FOUND = "room_code_not_found"
     PARTICIPANT_NOT_FOUND = "participant_not_found"
+    RECORDING_NOT_FOUND = "recording_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     EMAIL_TAKEN = "email_taken"
@@ -38,6 +39,12 @@ class ErrorCode(StrEnum):
     BELOW_SEATED_COUNT = "below_seated_count"
     CANNOT_REMOVE_TEACHER = "cannot_remove_teacher"
     SESSION_CHANGED = "session_changed"
+    RECORDING_DISABLED = "recording_disabled"
+    RECORDING_MODE_LOCKED = "recording_mode_locked"
+    NOT_RECORDING = "not_recording"
+    RECORDING_NOT_STARTED = "recording_not_started"
+    RECORDING_NOT_READY = "recording_not_ready"
+    NOT_IN_CALL = "not_in_call"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     VALIDATION_ERROR = "validation_error"
@@ -138,6 +145,11 @@ class ParticipantNotFound(NotFound):
     message = "This user is not in the session."
 
 
+class RecordingNotFound(NotFound):
+    code = ErrorCode.RECORDING_NOT_FOUND
+    message = "This session has no such recording."
+
+
 class Conflict(TutoriumError):
     status_code = 409
     code = ErrorCode.CONFLICT
@@ -185,6 +197,44 @@ class SessionChanged(Conflict):
 
     code = ErrorCode.SESSION_CHANGED
     message = "The session changed while this request ran; read it again and retry."
+
+
+class RecordingDisabled(Conflict):
+    code = ErrorCode.RECORDING_DISABLED
+    message = "Recording is off for this session; set recording to manual or automatic first."
+
+
+class RecordingModeLocked(Conflict):
+    code = ErrorCode.RECORDING_MODE_LOCKED
+    message = "The recording mode can only change before the session starts."
+
+
+class NotRecording(Conflict):
+    """Daily answers a stop with 400 when nothing records; that is the client's state, not a
+    fault of ours or Daily's."""
+
+    code = ErrorCode.NOT_RECORDING
+    message = "Nothing is being recorded in this session."
+
+
+class RecordingNotStarted(Conflict):
+    """Daily answers a start it will not do with 400; only its unstable `info` says why."""
+
+    code = ErrorCode.RECORDING_NOT_STARTED
+    message = (
+        "The video provider did not start a recording: nobody may be in the call yet, "
+        "or a recording is already running."
+    )
+
+
+class RecordingNotReady(Conflict):
+    code = ErrorCode.RECORDING_NOT_READY
+    message = "This recording is not ready to download yet."
+
+
+class NotInCall(Conflict):
+    code = ErrorCode.NOT_IN_CALL
+    message = "This student is not in the call now."
 
 
 class Unprocessable(TutoriumError):

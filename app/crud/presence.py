@@ -112,3 +112,17 @@ def list_for_session(db: Session, session_id: uuid.UUID) -> Sequence[Participant
         .where(ParticipantPresence.session_id == session_id)
         .order_by(ParticipantPresence.joined_at)
     ).all()
+
+
+def latest_open_daily_session(db: Session, session_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
+    """Daily's participant id of the user's current stay in the call (their latest join)."""
+    return db.scalar(
+        select(ParticipantPresence.daily_session_id)
+        .where(
+            ParticipantPresence.session_id == session_id,
+            ParticipantPresence.user_id == user_id,
+            ParticipantPresence.left_at.is_(None),
+        )
+        .order_by(ParticipantPresence.joined_at.desc())
+        .limit(1)
+    )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from app.crud.participant import HOLDS_SEAT
 from app.crud.schedule import effective_status_is
 from app.models.participant import ConnectionStatus, SessionParticipant
-from app.models.session import SessionStatus, TutoringSession
+from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User
 
 
@@ -124,6 +124,10 @@ def count_by_effective_status(db: Session, now: datetime) -> dict[str, int]:
     return counts
 
 
+def get_by_room_name(db: Session, room_name: str) -> TutoringSession | None:
+    return db.scalar(select(TutoringSession).where(TutoringSession.room_name == room_name))
+
+
 def get_by_room_name_for_update(db: Session, room_name: str) -> TutoringSession | None:
     return db.scalar(_LOCKED_BY_ROOM, {"room_name": room_name})
 
@@ -157,6 +161,7 @@ class JoinTarget(NamedTuple):
     expires_at: datetime
     room_name: str
     room_url: str
+    recording: RecordingMode
     account_active: bool | None
     account_password_changed_at: datetime | None
     account_name: str | None
@@ -174,6 +179,7 @@ def _join_target_by(column: InstrumentedAttribute[Any], name: str) -> Select[*tu
             TutoringSession.expires_at,
             TutoringSession.room_name,
             TutoringSession.room_url,
+            TutoringSession.recording,
             User.is_active,
             User.password_changed_at,
             User.full_name,

@@ -3,7 +3,8 @@
 from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.presence import ParticipantPresence, PresenceCloser
-from app.models.session import SessionStatus, TutoringSession
+from app.models.recording import Recording, RecordingStatus
+from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User, UserRole
 
 __all__ = [
@@ -12,6 +13,9 @@ __all__ = [
     "ParticipantPresence",
     "ParticipantRole",
     "PresenceCloser",
+    "Recording",
+    "RecordingMode",
+    "RecordingStatus",
     "SessionEvent",
     "SessionParticipant",
     "SessionStatus",

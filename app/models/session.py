@@ -21,6 +21,15 @@ class SessionStatus(StrEnum):
     ENDED = "ended"
 
 
+class RecordingMode(StrEnum):
+    """`off`: no recording. `manual`: the teacher starts and stops it through the API.
+    `automatic`: it starts when the teacher joins (Daily's token `start_cloud_recording`)."""
+
+    OFF = "off"
+    MANUAL = "manual"
+    AUTOMATIC = "automatic"
+
+
 class TutoringSession(Base):
     __tablename__ = "sessions"
     __table_args__ = (
@@ -42,6 +51,17 @@ class TutoringSession(Base):
     room_name: Mapped[str] = mapped_column(String(128), unique=True)
     room_url: Mapped[str] = mapped_column(String(512))
     room_code: Mapped[str] = mapped_column(String(8), unique=True)
+    # A server default too, so rows inserted by hand-written SQL (bench seeds) record nothing.
+    recording: Mapped[RecordingMode] = mapped_column(
+        enum_column(RecordingMode, "recording_mode"),
+        default=RecordingMode.OFF,
+        server_default=RecordingMode.OFF.value,
+    )
+    # The one student allowed to share their screen now (Daily participant and user), if any.
+    screen_sharer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    screen_sharer_daily_id: Mapped[str | None] = mapped_column(String(64))
     scheduled_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=120)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models.participant import ConnectionStatus, ParticipantRole
-from app.models.session import SessionStatus
+from app.models.session import RecordingMode, SessionStatus
 from app.schemas.common import NUL_FREE, Page, RequestModel, text_bounds
 
 Title = Annotated[str, text_bounds(1, 200), NUL_FREE]
@@ -31,6 +31,11 @@ class SessionCreate(RequestModel):
     max_participants: MaxParticipants = 30
     scheduled_start_at: ScheduledStart = None
     duration_minutes: DurationMinutes = 120
+    recording: RecordingMode = Field(
+        RecordingMode.OFF,
+        description="off, manual (the teacher starts/stops it) or automatic (from the teacher's "
+        "join). Daily bills recorded minutes.",
+    )
 
     model_config = RequestModel.model_config | {
         "json_schema_extra": {
@@ -56,6 +61,7 @@ class SessionUpdate(RequestModel):
     scheduled_start_at: ScheduledStart = None
     duration_minutes: DurationMinutes | None = None
     status: SessionStatus | None = None
+    recording: RecordingMode | None = Field(None, description="Only before the session starts.")
 
     model_config = RequestModel.model_config | {
         "json_schema_extra": {"examples": [{"title": "Algebra II (moved)", "max_participants": 20}]}
@@ -76,6 +82,10 @@ class SessionRead(BaseModel):
     room_code: str = Field(examples=["ABCD-EFGH"], description="Share this with students.")
     scheduled_start_at: datetime | None
     duration_minutes: int
+    recording: RecordingMode
+    screen_sharer_id: uuid.UUID | None = Field(
+        description="The student the teacher lets share their screen now, if any."
+    )
     expires_at: datetime
     started_at: datetime | None
     ended_at: datetime | None

@@ -11,7 +11,7 @@ keeps webhook order identical to the order of state changes.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import JoinRefused, invalid_request, not_found
 from .state import Clock, Meeting, Participant, Room, Store
@@ -40,10 +40,12 @@ def _will_eject_at(room: Room, token: MeetingToken | None, joined_at: float) -> 
 
 
 def _permissions(room: Room, token: MeetingToken | None, owner: bool) -> dict[str, Any]:
-    """Token permissions override room permissions; owners may always administer."""
+    """Token permissions override room permissions; both apply to non-owners only (an owner
+    may always send and administer)."""
     merged = {"hasPresence": True, "canSend": True, "canAdmin": owner}
-    merged.update(room.config.get("permissions") or {})
-    merged.update((token.claims.get("p") if token else None) or {})
+    if not owner:
+        merged.update(room.config.get("permissions") or {})
+        merged.update((token.claims.get("p") if token else None) or {})
     return {key: merged[key] for key in ("hasPresence", "canSend", "canAdmin")}
 
 
@@ -60,12 +62,20 @@ def _participant_payload(p: Participant) -> dict[str, Any]:
     }
 
 
+class CallListener(Protocol):
+    """Told of joins and meeting ends, under the store lock (e.g. cloud recordings)."""
+
+    def joined(self, room: Room, participant: Participant, token: MeetingToken | None) -> None: ...
+    def meeting_ended(self, room_name: str) -> None: ...
+
+
 class CallSimulator:
     def __init__(self, store: Store, outbox: WebhookOutbox, clock: Clock, api_key: str) -> None:
         self.store = store
         self.outbox = outbox
         self.clock = clock
         self.api_key = api_key
+        self.listeners: list[CallListener] = []
 
     def join(
         self, room_name: str, token: str | None, *, user_name: str | None, user_id: str | None
@@ -211,6 +221,8 @@ class CallSimulator:
         )
         self.store.participants[participant.id] = participant
         self.outbox.emit("participant.joined", _participant_payload(participant))
+        for listener in self.listeners:
+            listener.joined(room, participant, token)
         return participant
 
     def _remove(self, participant: Participant, now: float) -> bool:
@@ -224,6 +236,8 @@ class CallSimulator:
         meeting = self.store.meetings.pop(participant.room, None)
         if meeting is None:
             return False
+        for listener in self.listeners:
+            listener.meeting_ended(meeting.room)
         self.outbox.emit(
             "meeting.ended",
             {

@@ -139,7 +139,7 @@ def _type_ok(kind: str, value: Any) -> bool:
     return isinstance(value, list)
 
 
-def _check_permissions(value: dict[str, Any]) -> None:
+def check_permissions(value: dict[str, Any]) -> None:
     """Daily's `permissions` object: camelCase keys, each bool or a list of known values."""
     allowed = {"hasPresence": None, "canSend": CAN_SEND, "canAdmin": CAN_ADMIN, "canReceive": ()}
     for key, item in value.items():
@@ -171,7 +171,7 @@ def _check_value(what: str, name: str, prop: Prop, value: Any, now: float) -> No
     if name in ("eject_after_elapsed",) and value < 0:
         raise invalid_request(f"{name} must not be negative")
     if name == "permissions":
-        _check_permissions(value)
+        check_permissions(value)
 
 
 def _validate(

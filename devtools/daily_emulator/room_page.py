@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from .errors import JoinRefused
+from .permissions import token_may_send_screen
 from .runtime import EmulatorDep
 
 router = APIRouter()
@@ -47,6 +48,8 @@ document.getElementById('join').onclick = async () => {
 };
 document.getElementById('leave').onclick = () => pid && post(cfg.base + '/leave',
                                                                {participant_id: pid});
+document.getElementById('share').onclick = () => pid && post(cfg.base + '/screen-share',
+                                                               {participant_id: pid});
 """
 
 
@@ -76,10 +79,9 @@ def room_page(room_name: str, emulator: EmulatorDep, t: str | None = None) -> HT
             f"{escape(refused.msg)} (<code>{escape(refused.kind)}</code>).</p>"
         )
         return _page(title, body, refused.status)
-    room_screenshare = room.config.get("enable_screenshare", True) is not False
     user_name = (token.user_name if token else None) or "(guest - no name in token)"
     owner = token.is_owner if token else False
-    screenshare = room_screenshare and (token.enable_screenshare if token else True)
+    screenshare = token_may_send_screen(room, token)  # at join; the teacher may grant it later
     facts = {
         "Room": room.name,
         "Privacy": room.privacy,
@@ -92,7 +94,8 @@ def room_page(room_name: str, emulator: EmulatorDep, t: str | None = None) -> HT
     cfg = _script_json({"base": f"/_emulator/rooms/{room.name}", "token": t})
     body = (
         f"<h1>Daily room {escape(room.name)}</h1><dl>{listing}</dl>"
-        "<button id=join>Join (simulated)</button> <button id=leave>Leave</button>"
+        "<button id=join>Join (simulated)</button> <button id=leave>Leave</button> "
+        "<button id=share>Share screen</button>"
         f"<pre id=out></pre><script type=application/json id=cfg>{cfg}</script>"
         f"<script>{_SCRIPT}</script>"
     )

@@ -12,6 +12,7 @@ from .calls import CallSimulator
 from .config import EmulatorConfig
 from .errors import DailyError
 from .faults import FaultBook
+from .recordings import RecordingBook
 from .request_log import RequestLog
 from .rooms import RoomBook
 from .state import Clock, Store
@@ -35,6 +36,10 @@ class Emulator:
         )
         self.calls = CallSimulator(self.store, self.outbox, self.clock, config.api_key)
         self.rooms = RoomBook(self.store, self.calls, self.clock, config.base_url)
+        self.recordings = RecordingBook(
+            self.store, self.outbox, self.clock, config.api_key, config.base_url
+        )
+        self.calls.listeners.append(self.recordings)
         self.faults = FaultBook()
         self.requests = RequestLog()
         self._ticker_stop = threading.Event()
@@ -43,6 +48,7 @@ class Emulator:
     def reset(self) -> None:
         """Back to an empty domain; configuration and domain id survive."""
         self.store.clear()
+        self.recordings.clear()
         self.outbox.clear()
         self.faults.clear()
         self.requests.clear()

@@ -93,6 +93,19 @@ TABLE: list[Row] = [
     Row("GET", f"{S}/participants", VISIBLE),
     Row("POST", f"{S}/participants/{{user_id}}/remove", (401, 404, 403, 404, 204)),
     Row("GET", f"{S}/attendance", TEACHER_ONLY),
+    # The session records nothing (recording off): the teacher hears 409, before any Daily call.
+    Row("POST", f"{S}/recording/start", (401, 404, 403, 404, 409)),
+    Row("POST", f"{S}/recording/stop", (401, 404, 403, 404, 409)),
+    Row("GET", f"{S}/recordings", VISIBLE),
+    Row("GET", f"{S}/recordings/{{recording_id}}/link", (401, 404, 404, 404, 404)),
+    Row("DELETE", f"{S}/recordings/{{recording_id}}", (401, 404, 403, 404, 404)),
+    # The student is not in the call, so taking the grant back needs no call to Daily.
+    Row(
+        "PUT",
+        f"{S}/participants/{{user_id}}/screen-share",
+        (401, 404, 403, 404, 200),
+        body=lambda w: {"allowed": False},
+    ),
     Row("GET", f"{S}/events", TEACHER_ONLY),
     # No JWT here: Daily signs its webhooks, and an unsigned event is refused for everyone.
     Row(
@@ -128,7 +141,11 @@ def world(client: TestClient, make_account: AccountFactory) -> World:
 
 
 def _call(client: TestClient, row: Row, world: World, caller: str) -> httpx.Response:
-    path = row.path.format(session_id=world.session["id"], user_id=world.accounts["participant"].id)
+    path = row.path.format(
+        session_id=world.session["id"],
+        user_id=world.accounts["participant"].id,
+        recording_id=uuid.uuid4(),
+    )
     headers = {} if caller == "anonymous" else world.accounts[caller].headers
     return client.request(
         row.method,

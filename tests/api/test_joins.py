@@ -44,7 +44,7 @@ def test_teacher_join_gives_an_owner_token_and_starts_the_session(
     assert now["started_at"] is not None
 
 
-def test_student_joins_by_code_with_a_watch_only_token(
+def test_student_joins_by_code_with_a_non_owner_token(
     client: TestClient, teacher: Account, student: Account
 ) -> None:
     session = create_session(client, teacher)
@@ -52,7 +52,8 @@ def test_student_joins_by_code_with_a_watch_only_token(
     assert join["role"] == "student"
     claims = claims_of(join["token"])
     assert claims["o"] is False
-    assert claims["ss"] is False
+    assert claims["ss"] is True  # the room's permissions keep the screen from students
+    assert "sr" not in claims
     assert claims["ud"] == str(student.id)
     assert claims["r"] == session["room_name"]
     issued = datetime.fromtimestamp(claims["iat"], UTC)
@@ -233,5 +234,6 @@ def test_api_token_mode_asks_daily_for_each_token(
         "enable_screenshare": True,
     }
     assert watcher["is_owner"] is False
-    assert watcher["enable_screenshare"] is False
+    # Screen share is governed by the room's permissions, so a student can be invited to it.
+    assert watcher["enable_screenshare"] is True
     assert watcher["user_id"] == str(student.id)

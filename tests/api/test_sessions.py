@@ -50,6 +50,7 @@ def test_create_makes_a_private_room_and_returns_the_session(
             "eject_at_room_exp": True,
             "enable_knocking": False,
             "enforce_unique_user_ids": True,
+            "permissions": {"canSend": ["video", "audio"]},
         },
     }
     assert daily.calls("POST", "/rooms")[0].headers["Authorization"] == "Bearer test-daily-api-key"

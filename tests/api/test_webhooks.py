@@ -242,10 +242,10 @@ def test_a_signed_event_without_an_envelope_is_ignored(client: TestClient) -> No
 
 
 def test_unknown_event_types_are_stored(client: TestClient, db: Session, session, room) -> None:
-    event = envelope("recording.ready-to-download", {"room_name": room.room, "recording_id": "r1"})
+    event = envelope("streaming.started", {"room_name": room.room, "instance_id": "i1"})
     ok(deliver(client, event))
     (stored,) = events(db, session)
-    assert stored.type == "recording.ready-to-download"
+    assert stored.type == "streaming.started"
     assert stored.external_id == event["id"]
     assert stored.payload == event["payload"]
     assert session_row(db, session).status is SessionStatus.SCHEDULED

@@ -79,7 +79,7 @@ def _assert_tokens_as_minted(
             assert properties["user_id"] == person.id
             assert properties["user_name"] == person.full_name
             assert properties["is_owner"] is owner
-            assert properties["enable_screenshare"] is owner
+            assert properties["enable_screenshare"] is True  # permissions decide (room)
             assert isinstance(properties["exp"], int)
         return
     assert minted == []
@@ -91,7 +91,7 @@ def _assert_tokens_as_minted(
         assert claims["ud"] == person.id
         assert claims["u"] == person.full_name
         assert claims["o"] is owner
-        assert claims["ss"] is owner
+        assert claims["ss"] is True  # the room's permissions decide
 
 
 @pytest.mark.parametrize("stack", ["self_signed", "api"], indirect=True)
@@ -128,6 +128,7 @@ def test_a_whole_class(stack: Stack) -> None:
         "enable_screenshare": True,
         "enable_knocking": False,
         "enforce_unique_user_ids": True,
+        "permissions": {"canSend": ["video", "audio"]},
     }
     assert expected_properties.items() <= room_create["body"]["properties"].items()
     assert stack.room_exists(room)
@@ -166,7 +167,7 @@ def test_a_whole_class(stack: Stack) -> None:
     for student in students:
         entered = inside[student.id]
         assert (entered["user_id"], entered["user_name"]) == (student.id, student.full_name)
-        assert (entered["owner"], entered["enable_screenshare"]) == (False, False)
+        assert (entered["owner"], entered["permissions"]["canSend"]) == (False, ["video", "audio"])
 
     # Daily's validator refuses what it should: no token, a forged one.
     assert try_entering(emulator, room, None).json()["type"] == "not-allowed"

@@ -52,6 +52,7 @@ def test_create_room_sends_a_private_room_with_int_exp_and_bearer_key(
             "eject_at_room_exp": True,
             "enable_knocking": False,
             "enforce_unique_user_ids": True,
+            "permissions": {"canSend": ["video", "audio"]},
         },
     }
     request = route.calls[0].request

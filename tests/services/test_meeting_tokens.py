@@ -56,9 +56,12 @@ def test_teacher_grant_owns_the_room_and_may_share_the_screen():
     }
 
 
-def test_student_grant_is_not_owner_and_may_not_share_the_screen():
+def test_student_grant_is_not_owner_and_leaves_screen_share_to_room_permissions():
+    """Token `ss` is fixed for the meeting; the room's `permissions` keep the screen from
+    students until the teacher grants it, so the token must not rule it out."""
     properties = grant_properties(grant(is_owner=False))
-    assert (properties["is_owner"], properties["enable_screenshare"]) == (False, False)
+    assert (properties["is_owner"], properties["enable_screenshare"]) == (False, True)
+    assert "start_cloud_recording" not in properties
     assert properties["user_id"] == STUDENT_ID
 
 
@@ -77,7 +80,7 @@ def test_self_signed_claims_use_daily_abbreviations():
         "iat": int(NOW.timestamp()),
         "exp": int((NOW + timedelta(hours=1)).timestamp()),
         "o": False,
-        "ss": False,
+        "ss": True,
         "u": "Sam Student",
         "ud": STUDENT_ID,
     }

@@ -43,8 +43,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # Daily's rule for room names
+RECORDING_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _PAGE_SIZE = 100  # Daily's maximum `limit`
 _EJECT_BATCH = 100  # Daily takes at most 100 user_ids per eject
+STUDENT_SENDS = ("video", "audio")
+SCREEN_SENDS = ("screenVideo", "screenAudio")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,13 @@ def _room_path(template: str, name: str) -> str:
     return template.replace("{name}", name)
 
 
+def _recording_path(template: str, recording_id: str) -> str:
+    """Validated like room names, so no id can reach another endpoint."""
+    if not RECORDING_ID_RE.match(recording_id):
+        raise ValueError("Daily recording ids are letters, digits and dashes")
+    return template.replace("{id}", recording_id)
+
+
 class DailyClient:
     """Typed calls to Daily with bounded retries. Safe to share between threads."""
 
@@ -97,7 +107,14 @@ class DailyClient:
         self._domain_id: str | None = None
         self._domain_lock = threading.Lock()
 
-    def create_room(self, *, name: str, max_participants: int, expires_at: datetime) -> DailyRoom:
+    def create_room(
+        self,
+        *,
+        name: str,
+        max_participants: int,
+        expires_at: datetime,
+        cloud_recording: bool = False,
+    ) -> DailyRoom:
         """Create a private room. Daily answers a duplicate name with the same 400 as bad input,
         and we pick the name, so a 400 (after a retried create whose first response was lost,
         or a parallel create) is settled by asking `GET /rooms/{name}` whether it exists."""
@@ -108,7 +125,17 @@ class DailyClient:
             "eject_at_room_exp": True,  # `exp` alone only blocks new joins
             "enable_knocking": False,
             "enforce_unique_user_ids": True,  # a second join with the same user_id ejects the first
+            # Non-owners send camera and microphone, not their screen, until the teacher grants
+            # it (`update_permissions`); the owner keeps everything. Which mechanism, per token
+            # mode (daily-api.md):
+            # - room `permissions`: [doc D-ROOMCFG, §10] works whatever minted the token. USED.
+            # - REST-minted token `permissions`: [doc D-TOK, §3] `api` mode only.
+            # - self-signed `p` claim: its inner abbreviations are UNCONFIRMED (§4, open items).
+            # So no token carries permissions, and both modes behave the same.
+            "permissions": {"canSend": list(STUDENT_SENDS)},
         }
+        if cloud_recording:
+            properties["enable_recording"] = "cloud"
         body = {"name": name, "privacy": "private", "properties": properties}
         deadline = self._transport.deadline()
         try:
@@ -126,15 +153,23 @@ class DailyClient:
         return DailyRoom.from_api(created.json())
 
     def update_room(
-        self, name: str, *, max_participants: int | None = None, expires_at: datetime | None = None
+        self,
+        name: str,
+        *,
+        max_participants: int | None = None,
+        expires_at: datetime | None = None,
+        cloud_recording: bool | None = None,
     ) -> DailyRoom:
         """Change only the given properties. A new `exp` does not move the ejection time of
-        people already inside: Daily fixes it per participant at join."""
+        people already inside: Daily fixes it per participant at join. `cloud_recording=False`
+        sends `null`, Daily's way of resetting `enable_recording` to its default (none)."""
         properties: dict[str, Any] = {}
         if max_participants is not None:
             properties["max_participants"] = max_participants
         if expires_at is not None:
             properties["exp"] = unix_seconds(expires_at)
+        if cloud_recording is not None:
+            properties["enable_recording"] = "cloud" if cloud_recording else None
         if not properties:
             raise ValueError("update_room needs at least one property to change")
         path = _room_path("/rooms/{name}", name)
@@ -201,3 +236,63 @@ class DailyClient:
     def create_meeting_token(self, properties: dict[str, Any]) -> str:
         call = DailyCall("POST", "/meeting-tokens", "/meeting-tokens", {"properties": properties})
         return str(self._transport.request(call).json()["token"])
+
+    def update_permissions(self, room_name: str, can_send: dict[str, list[str]]) -> None:
+        """Change, during the call, what each Daily participant (by participant id) may send
+        [doc update-permissions, §2]. It lasts for that participant session only: a rejoin is a
+        new participant with the room's permissions. How Daily answers an id no longer in the
+        call is UNCONFIRMED; we only name ids whose latest `participant.joined` we hold."""
+        path = _room_path("/rooms/{name}/update-permissions", room_name)
+        body = {"data": {pid: {"canSend": sends} for pid, sends in can_send.items()}}
+        self._transport.request(DailyCall("POST", "/rooms/{name}/update-permissions", path, body))
+
+    def start_recording(self, room_name: str) -> bool:
+        """Start a cloud recording; False when Daily answers 400 (our body is fixed, so that is
+        the room's state: no meeting, or already recording). Daily limits starts to about
+        1 request/s; a 429 that outlasts the retry budget is DailyUnavailableError."""
+        path = _room_path("/rooms/{name}/recordings/start", room_name)
+        call = DailyCall("POST", "/rooms/{name}/recordings/start", path, {"type": "cloud"})
+        return self._transport.request(call, allow=(400,)).status_code != 400
+
+    def stop_recording(self, room_name: str) -> bool:
+        """False when nothing was recording: Daily answers that stop with a 400."""
+        path = _room_path("/rooms/{name}/recordings/stop", room_name)
+        call = DailyCall("POST", "/rooms/{name}/recordings/stop", path, {"type": "cloud"})
+        return self._transport.request(call, allow=(400,)).status_code != 400
+
+    def get_recording(self, recording_id: str) -> dict[str, Any] | None:
+        path = _recording_path("/recordings/{id}", recording_id)
+        call = DailyCall("GET", "/recordings/{id}", path)
+        response = self._transport.request(call, allow=(404,))
+        return None if response.status_code == 404 else dict(response.json())
+
+    def iter_recordings(self, room_name: str | None = None) -> Iterator[dict[str, Any]]:
+        """Recordings newest first, of one room or the whole domain (Daily's ~2 req/s tier)."""
+        starting_after: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": _PAGE_SIZE}
+            if room_name is not None:
+                params["room_name"] = room_name
+            if starting_after:
+                params["starting_after"] = starting_after
+            call = DailyCall("GET", "/recordings", "/recordings", params=params)
+            recordings = self._transport.request(call).json().get("data") or []
+            yield from recordings
+            last_id = recordings[-1].get("id") if recordings else None
+            if not last_id or last_id == starting_after:
+                return
+            starting_after = last_id
+
+    def recording_access_link(self, recording_id: str) -> dict[str, Any] | None:
+        """`{download_link, expires}`: a short-lived signed URL, to hand on exactly as it came
+        and never store. None when Daily has no such recording."""
+        path = _recording_path("/recordings/{id}/access-link", recording_id)
+        call = DailyCall("GET", "/recordings/{id}/access-link", path)
+        response = self._transport.request(call, allow=(404,))
+        return None if response.status_code == 404 else dict(response.json())
+
+    def delete_recording(self, recording_id: str) -> bool:
+        """False when Daily had no such recording (already deleted): idempotent."""
+        path = _recording_path("/recordings/{id}", recording_id)
+        call = DailyCall("DELETE", "/recordings/{id}", path)
+        return self._transport.request(call, allow=(404,)).status_code != 404

@@ -24,24 +24,28 @@ MAX_USER_ID_LENGTH = 36  # Daily's limit for token `user_id`; one of our UUIDs f
 
 @dataclass(frozen=True)
 class TokenGrant:
-    """One person's right to join one room. Screen share follows the role: only the teacher
-    (the room owner) may share, fixed for the meeting by Daily once they join."""
+    """One person's right to join one room.
+
+    Every token allows screen share (`ss`), because Daily fixes a token's `ss` for the whole
+    meeting and a student may be invited to share during class. What a student may send is
+    decided by the room's `permissions` (no screen) and, during the call, by
+    `update-permissions`; the owner (teacher) is never restricted by permissions.
+    `start_cloud_recording` (teacher of an `automatic` session) starts a cloud recording when
+    its holder joins; the room must have `enable_recording: "cloud"`.
+    """
 
     room_name: str
     user_id: str
     user_name: str
     is_owner: bool
     expires_at: datetime
+    start_cloud_recording: bool = False
 
     def __post_init__(self) -> None:
         if not self.user_id or len(self.user_id) > MAX_USER_ID_LENGTH:
             raise ValueError(f"user_id must be 1-{MAX_USER_ID_LENGTH} characters for Daily")
         if self.expires_at.tzinfo is None:
             raise ValueError("expires_at must be timezone-aware")
-
-    @property
-    def enable_screenshare(self) -> bool:
-        return self.is_owner
 
 
 def token_expiry(now: datetime, room_expires_at: datetime) -> datetime:
@@ -54,29 +58,35 @@ def token_expiry(now: datetime, room_expires_at: datetime) -> datetime:
 def grant_properties(grant: TokenGrant) -> dict[str, Any]:
     """Daily's long-form properties for `POST /meeting-tokens`. `room_name` and `exp` are
     always set: without them a token opens every room of the domain, forever."""
-    return {
+    properties: dict[str, Any] = {
         "room_name": grant.room_name,
         "exp": unix_seconds(grant.expires_at),
         "user_id": grant.user_id,
         "user_name": grant.user_name,
         "is_owner": grant.is_owner,
-        "enable_screenshare": grant.enable_screenshare,
+        "enable_screenshare": True,
     }
+    if grant.start_cloud_recording:
+        properties["start_cloud_recording"] = True
+    return properties
 
 
 def self_signed_claims(grant: TokenGrant, domain_id: str, now: datetime) -> dict[str, Any]:
     """The same grant in Daily's abbreviated claim names, which self-signed tokens must use;
     `r`, `d` (domain id) and `iat` are required by Daily."""
-    return {
+    claims: dict[str, Any] = {
         "r": grant.room_name,
         "d": domain_id,
         "iat": unix_seconds(now),
         "exp": unix_seconds(grant.expires_at),
         "o": grant.is_owner,
-        "ss": grant.enable_screenshare,
+        "ss": True,
         "u": grant.user_name,
         "ud": grant.user_id,
     }
+    if grant.start_cloud_recording:
+        claims["sr"] = True  # Daily's documented abbreviation of start_cloud_recording
+    return claims
 
 
 class MeetingTokenMinter:

@@ -34,6 +34,7 @@ def issue_join_info(
     user_name: str,
     is_owner: bool,
     now: datetime,
+    start_cloud_recording: bool = False,
 ) -> JoinInfo:
     expires_at = token_expiry(now, session.expires_at)
     grant = TokenGrant(
@@ -42,6 +43,7 @@ def issue_join_info(
         user_name=user_name,
         is_owner=is_owner,
         expires_at=expires_at,
+        start_cloud_recording=start_cloud_recording,
     )
     token = minter.mint(grant, now=now)
     return JoinInfo(

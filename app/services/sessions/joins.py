@@ -28,7 +28,7 @@ from app.crud.session import JoinTarget
 from app.db.session import autocommit_connection
 from app.models.event import EventSource
 from app.models.participant import ConnectionStatus, ParticipantRole
-from app.models.session import SessionStatus
+from app.models.session import RecordingMode, SessionStatus
 from app.models.user import User
 from app.schemas.session import JoinInfo
 from app.services.accounts.rate_limits import AbuseGuard
@@ -156,6 +156,7 @@ def _join(
         user_name=target.account_name or "",
         is_owner=is_teacher,
         now=now,
+        start_cloud_recording=is_teacher and target.recording is RecordingMode.AUTOMATIC,
     )
     outcome = participant_crud.take_seat(
         connection,

@@ -3,6 +3,7 @@
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.core.config import Settings
 from app.core.errors import (
     BelowSeatedCount,
+    RecordingModeLocked,
     SessionChanged,
     SessionEnded,
     SessionInPast,
@@ -18,10 +20,11 @@ from app.core.errors import (
 )
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
+from app.crud import recording as recording_crud
 from app.crud import session as session_crud
 from app.db.session import after_commit, on_rollback
 from app.models.event import EventSource
-from app.models.session import SessionStatus, TutoringSession
+from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User
 from app.schemas.session import (
     SessionCreate,
@@ -41,7 +44,7 @@ from app.services.sessions.views import to_read, to_reads
 logger = logging.getLogger(__name__)
 
 ROOM_CODE_ATTEMPTS = 8
-_NOT_NULLABLE = ("title", "max_participants", "duration_minutes", "status")
+_NOT_NULLABLE = ("title", "max_participants", "duration_minutes", "status", "recording")
 
 
 def compute_expiry(start: datetime | None, created_at: datetime, duration_minutes: int) -> datetime:
@@ -76,7 +79,10 @@ def create_session(
     _ensure_future(expires_at, now)
     room_name = f"{settings.daily_room_prefix}-{uuid.uuid4().hex}"
     room = daily.create_room(
-        name=room_name, max_participants=payload.max_participants + 1, expires_at=expires_at
+        name=room_name,
+        max_participants=payload.max_participants + 1,
+        expires_at=expires_at,
+        cloud_recording=payload.recording is not RecordingMode.OFF,
     )
     on_rollback(db, lambda: daily.delete_room(room_name))
     session = TutoringSession(
@@ -90,6 +96,7 @@ def create_session(
         room_code=_unique_room_code(db),
         scheduled_start_at=payload.scheduled_start_at,
         duration_minutes=payload.duration_minutes,
+        recording=payload.recording,
         expires_at=expires_at,
         created_at=now,
         updated_at=now,
@@ -101,11 +108,21 @@ def create_session(
         session_id=session.id,
         type="session.created",
         actor_id=teacher.id,
-        payload={"room_name": room.name, "expires_at": expires_at.isoformat()},
+        payload={
+            "room_name": room.name,
+            "expires_at": expires_at.isoformat(),
+            "recording": payload.recording.value,
+        },
         occurred_at=now,
     )
     join = issue_join_info(
-        minter, session, user_id=teacher.id, user_name=teacher.full_name, is_owner=True, now=now
+        minter,
+        session,
+        user_id=teacher.id,
+        user_name=teacher.full_name,
+        is_owner=True,
+        now=now,
+        start_cloud_recording=payload.recording is RecordingMode.AUTOMATIC,
     )
     return SessionCreated(**to_read(db, session, now).model_dump(), teacher_join_url=join.join_url)
 
@@ -172,7 +189,7 @@ def update_session(
 
 
 _Plan = tuple[dict[str, Any], SessionStatus | None]
-_ROOM_FIELDS = ("max_participants", "expires_at")
+_ROOM_FIELDS = ("max_participants", "expires_at", "recording")
 
 
 def _plan(
@@ -206,6 +223,10 @@ def _checked_field_changes(
     changes = {k: v for k, v in changes.items() if getattr(session, k) != v}
     if not changes:
         return changes
+    if "recording" in changes and lifecycle.effective_status(session, now) is not (
+        SessionStatus.SCHEDULED
+    ):
+        raise RecordingModeLocked()
     if "max_participants" in changes:
         seated = participant_crud.seated_students(db, session.id)
         if changes["max_participants"] < seated:
@@ -244,19 +265,24 @@ def _apply_field_changes(
 def _sync_room(
     db: Session, daily: DailyClient, session: TutoringSession, room_change: dict[str, Any]
 ) -> dict[str, Any]:
-    """Set the room's size and `exp` to the session's new ones; undo it if the row does not
-    follow (a refusal under the lock, a failed commit). Returns what the undo restores, for
-    the caller to correct when the row turned out to have changed meanwhile."""
+    """Set the room's size, `exp` and cloud recording to the session's new ones; undo it if
+    the row does not follow (a refusal under the lock, a failed commit). Returns what the
+    undo restores, for the caller to correct when the row turned out to have changed
+    meanwhile."""
     room_name = session.room_name
+    old_cloud = session.recording is not RecordingMode.OFF
     restore_to: dict[str, Any] = {
         "max_participants": session.max_participants,
         "exp": session.expires_at,
     }
     new_size = room_change.get("max_participants")
+    new_mode = room_change.get("recording")
+    new_cloud = None if new_mode is None else new_mode is not RecordingMode.OFF
     daily.update_room(
         room_name,
         max_participants=new_size + 1 if new_size is not None else None,
         expires_at=room_change.get("expires_at"),
+        cloud_recording=None if new_cloud == old_cloud else new_cloud,
     )
     on_rollback(
         db,
@@ -264,6 +290,7 @@ def _sync_room(
             room_name,
             max_participants=restore_to["max_participants"] + 1,
             expires_at=restore_to["exp"],
+            cloud_recording=old_cloud,
         ),
     )
     return restore_to
@@ -278,13 +305,18 @@ def end_session(
 
 
 def delete_session(db: Session, *, daily: DailyClient, user: User, session_id: uuid.UUID) -> None:
-    """Delete the row (and, by cascade, its participants and events), then the room.
+    """Delete the row (and, by cascade, its participants, events and recordings), then the
+    room and the recordings at Daily.
 
-    The room goes after the commit: if Daily fails then, the session is still
-    gone, the failure is logged, and reconcile removes the orphaned room.
+    Daily's part goes after the commit: if Daily fails then, the session is still
+    gone, the failure is logged, and reconcile removes the orphaned room and recordings
+    (it lists Daily's recordings of rooms no session owns).
     """
     session = load_owned(db, user, session_id, lock=True)
     room_name = session.room_name
+    recording_ids = recording_crud.ids_for_session(db, session.id)
     db.execute(delete(TutoringSession).where(TutoringSession.id == session.id))
     db.expunge(session)
     after_commit(db, lambda: daily.delete_room(room_name))
+    for recording_id in recording_ids:
+        after_commit(db, partial(daily.delete_recording, recording_id))

@@ -3,7 +3,9 @@
 Reads treat a session past `expires_at` as ended without writing; this marks such sessions
 ended (closing their open presence intervals). It then deletes Daily rooms that carry our
 prefix but no live session: rooms of ended or deleted sessions whose after-commit delete
-failed. Rooms without our prefix are never touched: the domain may serve other apps.
+failed. Rooms without our prefix are never touched: the domain may serve other apps. Last,
+recordings: gaps the webhooks left are filled and deleted sessions' recordings deleted
+(`classroom.recording_sweep`).
 """
 
 import logging
@@ -20,6 +22,7 @@ from app.db.session import unit_of_work
 from app.db.types import utcnow
 from app.models.event import EventSource
 from app.models.session import SessionStatus
+from app.services.classroom.recording_sweep import RecordingSweep, sweep_recordings
 from app.services.daily.client import DailyClient, DailyRoom
 from app.services.sessions import lifecycle
 
@@ -42,11 +45,15 @@ class ReconcileSummary:
     rooms_failed: list[str] = field(default_factory=list)
     rooms_error: str | None = None
     rooms_skipped: str | None = None
+    recordings: RecordingSweep | None = None
     dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.rooms_failed and self.rooms_error is None
+        recordings_ok = self.recordings is None or not (
+            self.recordings.failed or self.recordings.error
+        )
+        return not self.rooms_failed and self.rooms_error is None and recordings_ok
 
     def lines(self) -> list[str]:
         """The summary the command prints; a dry run says what it would do."""
@@ -66,6 +73,8 @@ class ReconcileSummary:
         )
         lines.extend(f"  {delete}: {name}" for name in self.rooms_deleted)
         lines.extend(f"  FAILED: {name}" for name in self.rooms_failed)
+        if self.recordings is not None:
+            lines.extend(self.recordings.lines(dry_run=self.dry_run))
         return lines
 
 
@@ -135,6 +144,10 @@ def reconcile(
             summary.rooms_failed.append(room.name)
             continue
         (summary.rooms_deleted if existed else summary.rooms_already_gone).append(room.name)
+    # Same ~2 req/s tier as room deletes, so the same pacer spaces both.
+    summary.recordings = sweep_recordings(
+        session_factory, daily, prefix=prefix, now=now, dry_run=dry_run, pace=pacer.wait
+    )
     return summary
 
 

@@ -42,6 +42,8 @@ _COLUMNS = (
     "room_url",
     "scheduled_start_at",
     "duration_minutes",
+    "recording",
+    "screen_sharer_id",
     "expires_at",
     "started_at",
     "ended_at",

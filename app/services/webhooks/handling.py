@@ -23,6 +23,8 @@ from app.models.event import EventSource
 from app.models.session import SessionStatus, TutoringSession
 from app.schemas.webhook import WebhookAck
 from app.services.attendance import presence
+from app.services.classroom import recording_events, screen_share
+from app.services.daily.client import DailyClient
 from app.services.sessions import lifecycle
 from app.services.webhooks.events import NOT_JSON, DailyEvent, parse_body, parse_envelope
 from app.services.webhooks.signature import InvalidWebhookSignature, decode_secret, verify
@@ -36,6 +38,7 @@ _DEDUPE_KEYS = {
     "participant.left": "session_id",
     "meeting.started": "meeting_id",
     "meeting.ended": "meeting_id",
+    **recording_events.DEDUPE_KEYS,
 }
 _warned: set[str] = set()
 # Metric labels: Daily's documented event types; anything else is "other" (bounded cardinality).
@@ -62,6 +65,7 @@ def handle_daily_webhook(
     signature: str | None,
     timestamp: str | None,
     now: datetime,
+    daily: DailyClient | None = None,
 ) -> WebhookAck:
     """The probe first (Daily's create call needs a fast 200), then the signature, then JSON."""
     parsed = parse_body(body)
@@ -89,13 +93,20 @@ def handle_daily_webhook(
         logger.warning("Daily webhook without a usable type/id/payload ignored")
         _count("malformed", "ignored")
         return WebhookAck(status="ignored")
-    ack = apply_event(db, event, now=now)
+    ack = apply_event(db, event, now=now, daily=daily)
     _count(event.type if event.type in _KNOWN_TYPES else "other", ack.status)
     return ack
 
 
-def apply_event(db: Session, event: DailyEvent, *, now: datetime) -> WebhookAck:
-    session = session_crud.get_by_room_name_for_update(db, event.room) if event.room else None
+def apply_event(
+    db: Session, event: DailyEvent, *, now: datetime, daily: DailyClient | None = None
+) -> WebhookAck:
+    """`daily` is used only to find the room of a `recording.started` we do not know yet
+    (Daily's payload has no room field), before any lock is taken."""
+    room = event.room
+    if room is None and event.type == "recording.started":
+        room = recording_events.room_of_started(db, daily, event)
+    session = session_crud.get_by_room_name_for_update(db, room) if room else None
     if session is None:
         # Daily sends every room of the domain: other apps', other environments'.
         logger.debug("Daily %s for room %r is not ours; ignored", event.type, event.room)
@@ -110,7 +121,7 @@ def apply_event(db: Session, event: DailyEvent, *, now: datetime) -> WebhookAck:
     event_crud.record(
         db,
         session_id=session.id,
-        type=event.type,
+        type=_log_type(event),
         source=EventSource.WEBHOOK,
         actor_id=actor_id,
         payload=event.payload,
@@ -129,8 +140,14 @@ def _already_applied(db: Session, session: TutoringSession, event: DailyEvent) -
         return False
     value = event.payload.get(key)
     return isinstance(value, str) and event_crud.webhook_event_seen(
-        db, session.id, event.type, key, value
+        db, session.id, _log_type(event), key, value
     )
+
+
+def _log_type(event: DailyEvent) -> str:
+    """The event log's name for it: Daily's type, except the recording events, which the
+    live feed names recording.started / recording.ready / recording.failed."""
+    return recording_events.LOG_TYPES.get(event.type, event.type)
 
 
 Outcome = tuple[uuid.UUID | None, datetime]  # (the actor, when it happened)
@@ -174,6 +191,14 @@ def _participant_event(
             event.payload.get("user_id"),
         )
         return (user.id if user else None), occurred_at
+    screen_share.forget_on_rejoin_or_leave(
+        db,
+        session,
+        participant.user_id,
+        daily_id=daily_session_id,
+        left=left_at is not None,
+        now=now,
+    )
     session_over = lifecycle.effective_status(session, now) is SessionStatus.ENDED
     if left_at is None:
         presence.record_joined(
@@ -200,6 +225,9 @@ _HANDLERS: dict[str, Callable[[Session, TutoringSession, DailyEvent, datetime], 
     "meeting.ended": _meeting_ended,
     "participant.joined": _participant_event,
     "participant.left": _participant_event,
+    "recording.started": recording_events.started,
+    "recording.ready-to-download": recording_events.ready,
+    "recording.error": recording_events.failed,
 }
 
 

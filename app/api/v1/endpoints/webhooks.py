@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import DbSession, SettingsDep
+from app.api.deps import DailyDep, DbSession, SettingsDep
 from app.db.types import utcnow
 from app.schemas.common import error_responses
 from app.schemas.webhook import WebhookAck
@@ -53,6 +53,7 @@ async def receive_daily_webhook(
     body: RawBody,
     db: DbSession,
     settings: SettingsDep,
+    daily: DailyDep,
     x_webhook_signature: Annotated[str | None, Header()] = None,
     x_webhook_timestamp: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
@@ -65,4 +66,5 @@ async def receive_daily_webhook(
         signature=x_webhook_signature,
         timestamp=x_webhook_timestamp,
         now=utcnow(),
+        daily=daily,
     )
