@@ -16,9 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.crud.participant import HOLDS_SEAT
+from app.crud.participant import HOLDS_SEAT, IS_PRESENT
 from app.crud.schedule import effective_status_is
-from app.models.participant import ConnectionStatus, SessionParticipant
+from app.models.participant import SessionParticipant
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 
@@ -87,11 +87,15 @@ def list_for_user(
 
 
 def seat_counts(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
-    """(seated students, participants present now) for each session, in one query."""
+    """(seated students, participants in the call now) for each session, in one query.
+
+    In the call means an open presence interval (Daily's webhooks), not a token handed out:
+    a `POST /join` seats its caller long before, or without, their entering the call.
+    """
     if not session_ids:
         return {}
     seated = func.count().filter(*HOLDS_SEAT)
-    present = func.sum(case((SessionParticipant.status == ConnectionStatus.JOINED, 1), else_=0))
+    present = func.count().filter(IS_PRESENT)
     rows = db.execute(
         select(SessionParticipant.session_id, seated, present)
         .where(SessionParticipant.session_id.in_(session_ids))

@@ -142,13 +142,13 @@ def test_leave_and_participants(
     listing = client.get(f"{SESSIONS}/{session['id']}/participants", headers=student.headers)
     assert listing.status_code == 200
     rows = {row["role"]: row for row in listing.json()["items"]}
-    assert rows["teacher"]["status"] == "joined"
+    assert rows["teacher"]["status"] == "seated"  # a token, but no webhook says they came in
     assert rows["student"]["status"] == "left"
     assert rows["student"]["left_at"] is not None
     assert rows["student"]["full_name"] == "Sam Student"
     summary = client.get(f"{SESSIONS}/{session['id']}", headers=teacher.headers).json()
-    assert summary["participant_count"] == 1
-    assert summary["present_count"] == 1
+    assert summary["participant_count"] == summary["seated_count"] == 1
+    assert summary["present_count"] == 0
     outsider = make_account("student")
     url = f"{SESSIONS}/{session['id']}"
     assert client.get(f"{url}/participants", headers=outsider.headers).status_code == 404
@@ -197,7 +197,7 @@ def test_a_seat_is_logged_once_and_a_rejoin_keeps_it(
     assert seated[0]["actor_id"] == str(student.id)
     assert seated[0]["source"] == "api"
     (row,) = client.get(f"{url}/participants", headers=teacher.headers).json()["items"]
-    assert row["status"] == "joined"
+    assert row["status"] == "seated"
     assert row["left_at"] is None
 
 

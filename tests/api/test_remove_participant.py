@@ -33,7 +33,7 @@ def test_removed_student_is_ejected_banned_and_refused(
     roster = client.get(f"{SESSIONS}/{session['id']}/participants", headers=teacher.headers)
     (row,) = roster.json()["items"]
     assert row["removed"] is True
-    assert row["status"] == "left"
+    assert row["status"] == "removed"
 
 
 def test_removal_frees_the_seat(
