@@ -87,6 +87,10 @@ def install(router: respx.MockRouter) -> FakeDaily:
         return httpx.Response(200, json={"deleted": True, "name": name})
 
     def eject(request: httpx.Request, name: str) -> httpx.Response:
+        if name not in fake.rooms:
+            return httpx.Response(
+                404, json={"error": "not-found", "info": f"room {name} not found"}
+            )
         body = json.loads(request.content)
         return httpx.Response(200, json={"ejectedIds": body.get("user_ids", [])})
 

@@ -54,6 +54,16 @@ _SEAT_COUNT = (
 )
 
 
+def seated_student_ids(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        db.scalars(
+            select(SessionParticipant.user_id).where(
+                SessionParticipant.session_id == session_id, *HOLDS_SEAT
+            )
+        ).all()
+    )
+
+
 def seated_students(db: Session, session_id: uuid.UUID) -> int:
     return db.scalar(select(_SEAT_COUNT), {"target_session": session_id}) or 0
 

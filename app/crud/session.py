@@ -129,6 +129,25 @@ def list_expired_unended_ids(db: Session, now: datetime) -> Sequence[uuid.UUID]:
     ).all()
 
 
+def people_by_room(db: Session, room_names: Sequence[str]) -> dict[str, list[str]]:
+    """For each room that still has a session row: the `user_id`s our tokens gave for it
+    (the teacher and every seated student), as the strings Daily knows them by."""
+    if not room_names:
+        return {}
+    teachers = select(TutoringSession.room_name, TutoringSession.teacher_id).where(
+        TutoringSession.room_name.in_(room_names)
+    )
+    students = (
+        select(TutoringSession.room_name, SessionParticipant.user_id)
+        .join(SessionParticipant, SessionParticipant.session_id == TutoringSession.id)
+        .where(TutoringSession.room_name.in_(room_names), *HOLDS_SEAT)
+    )
+    people: dict[str, list[str]] = {}
+    for room_name, user_id in db.execute(teachers.union(students)).all():
+        people.setdefault(room_name, []).append(str(user_id))
+    return people
+
+
 def live_room_names(db: Session, now: datetime) -> set[str]:
     """Room names of sessions that are not (effectively) ended."""
     ended = effective_status_is(SessionStatus.ENDED, now)

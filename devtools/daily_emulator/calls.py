@@ -129,7 +129,9 @@ class CallSimulator:
         }
 
     def eject(self, room_name: str, ids: list[str], user_ids: list[str], ban: bool) -> list[str]:
-        """Daily's `POST /rooms/:name/eject`; with `ban`, the user ids may not join again."""
+        """Daily's `POST /rooms/:name/eject`. With `ban`, the `user_ids` (not the `ids`) may not
+        rejoin, but only while the meeting is active (daily-api.md §10): once the call empties,
+        or if it already was empty, the ban is forgotten and the old token gets in again."""
         for name, values in (("ids", ids), ("user_ids", user_ids)):
             if len(values) > MAX_EJECT_IDS:
                 raise invalid_request(f"{name} may contain at most {MAX_EJECT_IDS} entries")
@@ -140,14 +142,13 @@ class CallSimulator:
             ]
             for participant in targets:
                 self._remove(participant, now)
-            if ban:
-                banned = self.store.bans.setdefault(room_name, set())
-                banned.update(user_ids, (p.user_id for p in targets))
-                self.store.save()
+            if ban and room_name in self.store.meetings:
+                self.store.bans.setdefault(room_name, set()).update(user_ids)
         return [p.id for p in targets]
 
     def end_meeting(self, room_name: str) -> None:
-        """Everyone leaves (with webhooks); used when a room is deleted."""
+        """Everyone leaves (with webhooks): a room deleted with the `delete_room_ejects`
+        behaviour on (Daily does not document that a delete ejects anyone)."""
         now = self.clock.now()
         with self.store.lock:
             for participant in self.store.in_room(room_name):
@@ -222,6 +223,7 @@ class CallSimulator:
         if self.store.in_room(participant.room):
             return False
         meeting = self.store.meetings.pop(participant.room, None)
+        self.store.bans.pop(participant.room, None)  # bans live as long as the meeting
         if meeting is None:
             return False
         self.outbox.emit(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from .behaviour import Behaviour
 from .calls import CallSimulator
 from .config import EmulatorConfig
 from .errors import DailyError
@@ -33,8 +34,9 @@ class Emulator:
             backoff_s=config.webhook_backoff_s,
             timeout_s=config.webhook_timeout_s,
         )
+        self.behaviour = Behaviour()
         self.calls = CallSimulator(self.store, self.outbox, self.clock, config.api_key)
-        self.rooms = RoomBook(self.store, self.calls, self.clock, config.base_url)
+        self.rooms = RoomBook(self.store, self.calls, self.clock, config.base_url, self.behaviour)
         self.faults = FaultBook()
         self.requests = RequestLog()
         self._ticker_stop = threading.Event()
@@ -46,6 +48,7 @@ class Emulator:
         self.outbox.clear()
         self.faults.clear()
         self.requests.clear()
+        self.behaviour.restore_defaults()
         self.clock.offset_s = 0.0
 
     def start_ticker(self) -> None:

@@ -1,5 +1,6 @@
-"""Everything the emulator remembers: rooms, bans and the domain id (persisted), plus the
-people currently "in a call" (not persisted: a restarted emulator is a dropped call).
+"""Everything the emulator remembers: rooms and the domain id (persisted), plus the people
+currently "in a call" and their meetings' bans (not persisted: a restarted emulator is a dropped
+call, and Daily keeps bans only in memory, while the meeting is active).
 
 One re-entrant lock guards all of it. FastAPI runs sync endpoints on a thread pool and the
 eject sweeper runs on its own thread, so even with one event loop state is touched concurrently.
@@ -104,7 +105,7 @@ class Store:
         self.rooms: dict[str, Room] = {}
         self.participants: dict[str, Participant] = {}
         self.meetings: dict[str, Meeting] = {}
-        self.bans: dict[str, set[str]] = {}
+        self.bans: dict[str, set[str]] = {}  # room -> banned user_ids, while its meeting runs
         if state_file is not None and state_file.exists():
             self._load(state_file)
         else:
@@ -134,7 +135,6 @@ class Store:
                 "format": STATE_FORMAT,
                 "domain_id": self.domain_id,
                 "rooms": [asdict(room) for room in self.rooms.values()],
-                "bans": {room: sorted(users) for room, users in self.bans.items() if users},
             }
             directory = self.state_file.parent
             directory.mkdir(parents=True, exist_ok=True)
@@ -152,8 +152,6 @@ class Store:
             snapshot = json.loads(state_file.read_text(encoding="utf-8"))
             self.domain_id = snapshot["domain_id"]
             rooms = [Room(**room) for room in snapshot.get("rooms", [])]
-            bans = {room: set(users) for room, users in snapshot.get("bans", {}).items()}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RuntimeError(f"cannot read emulator state file {state_file}: {exc}") from exc
         self.rooms = {room.name: room for room in sorted(rooms, key=lambda r: r.created_at)}
-        self.bans = bans

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from app.core.config import Settings
+from app.services.daily.pacing import Pacer
 from app.services.daily.transport import (
     REAL_DAILY_HOST,
     DailyAPIError,
@@ -37,6 +38,7 @@ __all__ = [
     "DailyUnavailableError",
     "api_key_value",
     "build_http_client",
+    "is_rate_limited",
 ]
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ logger = logging.getLogger(__name__)
 ROOM_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # Daily's rule for room names
 _PAGE_SIZE = 100  # Daily's maximum `limit`
 _EJECT_BATCH = 100  # Daily takes at most 100 user_ids per eject
+# `DELETE /rooms/:name` has its own limit, about 50 per 30 s per domain (daily-api.md §6), shared
+# by live session ends and reconcile; 0.7 s apart keeps one process at 43 per 30 s.
+ROOM_DELETE_INTERVAL_SECONDS = 0.7
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ class DailyRoom:
         return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
 
 
+def is_rate_limited(error: Exception) -> bool:
+    """Daily kept answering 429 until the retries ran out: try later, it is not a failure."""
+    return isinstance(error, DailyUnavailableError) and error.status_code_from_daily == 429
+
+
 def _unix_seconds(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("Daily timestamps need a timezone-aware datetime")
@@ -99,6 +109,7 @@ class DailyClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._transport = DailyTransport(http, settings, on_call=on_call, sleep=sleep, clock=clock)
+        self._delete_pacer = Pacer(ROOM_DELETE_INTERVAL_SECONDS, sleep, clock)
         self._domain_id: str | None = None
         self._domain_lock = threading.Lock()
 
@@ -156,8 +167,13 @@ class DailyClient:
 
     def delete_room(self, name: str) -> bool:
         """False when Daily has no such room: it answers 404 for missing rooms and for rooms
-        whose `exp` passed (already implicitly deleted), so deleting is idempotent."""
+        whose `exp` passed (already implicitly deleted), so deleting is idempotent.
+
+        Paced (`ROOM_DELETE_INTERVAL_SECONDS`) across every thread of the process. A 429 that
+        outlasts the retries raises `DailyUnavailableError` with status 429: see
+        `is_rate_limited`; callers treat it as "later", reconcile deletes the room then."""
         call = DailyCall("DELETE", "/rooms/{name}", _room_path("/rooms/{name}", name))
+        self._delete_pacer.wait()
         return self._transport.request(call, allow=(404,)).status_code != 404
 
     def iter_rooms(self, prefix: str) -> Iterator[DailyRoom]:
@@ -181,15 +197,23 @@ class DailyClient:
             starting_after = last_id
 
     def eject(self, room_name: str, *, user_ids: list[str], ban: bool) -> list[str]:
-        """Remove participants by token `user_id` (`ban` blocks rejoining with it). The only
-        way to end a call early: a changed `exp` does not affect people already inside."""
+        """Remove participants by token `user_id` (`ban` blocks rejoining with it, but only while
+        the meeting is active: daily-api.md §10). The only way to end a call early: a changed
+        `exp` does not affect people already inside, and deleting a room is not documented to.
+
+        Sent in batches of at most 100, and never with an empty list (Daily refuses one).
+        Daily counts absent participants as ejected; a 404 (the room is gone or expired)
+        means nobody can be in it, so it is success too."""
         path = _room_path("/rooms/{name}/eject", room_name)
         ejected: list[str] = []
         for start in range(0, len(user_ids), _EJECT_BATCH):
             body: dict[str, Any] = {"user_ids": user_ids[start : start + _EJECT_BATCH]}
             if ban:
                 body["ban"] = True
-            response = self._transport.request(DailyCall("POST", "/rooms/{name}/eject", path, body))
+            call = DailyCall("POST", "/rooms/{name}/eject", path, body)
+            response = self._transport.request(call, allow=(404,))
+            if response.status_code == 404:
+                return ejected
             ejected.extend(response.json().get("ejectedIds") or [])
         return ejected
 
