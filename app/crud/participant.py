@@ -113,6 +113,21 @@ IN_CALL = exists(
 IS_PRESENT = and_(SessionParticipant.removed_at.is_(None), IN_CALL)
 
 
+def removed_in_call(db: Session, now: datetime) -> list[tuple[str, uuid.UUID]]:
+    """(room name, user id) of removed students whose presence is still open, in sessions
+    that are not (effectively) ended: those a re-eject has not reached yet."""
+    rows = db.execute(
+        select(TutoringSession.room_name, SessionParticipant.user_id)
+        .join(TutoringSession, TutoringSession.id == SessionParticipant.session_id)
+        .where(
+            SessionParticipant.removed_at.is_not(None),
+            IN_CALL,
+            ~effective_status_is(SessionStatus.ENDED, now),
+        )
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
 def roster(db: Session, session_id: uuid.UUID) -> Sequence[tuple[SessionParticipant, User, bool]]:
     """The session's rows with their users and whether each is present (`IS_PRESENT`)."""
     rows = db.execute(

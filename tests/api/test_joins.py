@@ -57,7 +57,7 @@ def test_student_joins_by_code_with_a_watch_only_token(
     assert claims["r"] == session["room_name"]
     issued = datetime.fromtimestamp(claims["iat"], UTC)
     expires = datetime.fromtimestamp(claims["exp"], UTC)
-    assert expires - issued <= timedelta(hours=4)
+    assert expires - issued == timedelta(minutes=15)  # STUDENT_TOKEN_TTL_MINUTES' default
     by_id = client.post(f"{SESSIONS}/{session['id']}/join", headers=student.headers)
     assert by_id.status_code == 200
     assert by_id.json()["role"] == "student"
@@ -235,3 +235,19 @@ def test_api_token_mode_asks_daily_for_each_token(
     assert watcher["is_owner"] is False
     assert watcher["enable_screenshare"] is False
     assert watcher["user_id"] == str(student.id)
+
+
+def test_student_token_lifetime_is_configurable_the_teachers_is_not(
+    session_factory, teacher: Account, student: Account, daily: FakeDaily
+) -> None:
+    from app.main import create_app
+
+    app = create_app(make_settings(student_token_ttl_minutes=5))
+    app.state.session_factory = session_factory
+    with TestClient(app) as client:
+        session = create_session(client, teacher)
+        url = f"{SESSIONS}/{session['id']}/join"
+        teacher_claims = claims_of(client.post(url, headers=teacher.headers).json()["token"])
+        student_claims = claims_of(seat(client, student, session)["token"])
+    assert student_claims["exp"] - student_claims["iat"] == 5 * 60
+    assert teacher_claims["exp"] == int(datetime.fromisoformat(session["expires_at"]).timestamp())

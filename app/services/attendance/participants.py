@@ -19,6 +19,7 @@ from app.models.user import User
 from app.schemas.session import ParticipantList, ParticipantRead
 from app.services.daily.client import DailyClient
 from app.services.sessions.access import load_owned, load_visible
+from app.services.sessions.lifecycle import effective_status
 
 
 def list_participants(db: Session, *, user: User, session_id: uuid.UUID) -> ParticipantList:
@@ -88,5 +89,8 @@ def remove_participant(
             occurred_at=now,
         )
     db.flush()
-    if session.status is not SessionStatus.ENDED:  # an ended session's room is already gone
+    # A session past its end (reconciled or not) has no call: its room expired and ejected
+    # everyone (`eject_at_room_exp`), or the end ejected them. Otherwise a 404 from the eject
+    # (the room is gone) is success: there is nobody to eject.
+    if effective_status(session, now) is not SessionStatus.ENDED:
         daily.eject(session.room_name, user_ids=[str(user_id)], ban=True)

@@ -1,7 +1,8 @@
 """Writing down what reads only compute, and cleaning up what a failed call left behind.
 
 Reads treat a session past `expires_at` as ended without writing; this marks such sessions
-ended (closing their open presence intervals). It then deletes Daily rooms that carry our
+ended (closing their open presence intervals). It ejects again removed students whose
+presence is still open (a re-eject Daily refused). It then deletes Daily rooms that carry our
 prefix but no live session: rooms of ended or deleted sessions whose after-commit delete
 failed. Rooms without our prefix are never touched: the domain may serve other apps.
 """
@@ -13,11 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.errors import TutoriumError
+from app.crud import participant as participant_crud
 from app.crud import session as session_crud
 from app.db.session import unit_of_work
 from app.db.types import utcnow
 from app.models.event import EventSource
 from app.models.session import SessionStatus
+from app.services.attendance import reejection
 from app.services.daily.client import DailyClient, DailyRoom, is_rate_limited
 from app.services.sessions import lifecycle
 
@@ -37,13 +40,15 @@ class ReconcileSummary:
     rooms_too_young: list[str] = field(default_factory=list)
     rooms_failed: list[str] = field(default_factory=list)
     rooms_deferred: list[str] = field(default_factory=list)  # Daily said 429: next run
+    removed_reejected: list[str] = field(default_factory=list)  # "<room>/<user id>"
+    reejects_failed: list[str] = field(default_factory=list)
     rooms_error: str | None = None
     rooms_skipped: str | None = None
     dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.rooms_failed and self.rooms_error is None
+        return not self.rooms_failed and not self.reejects_failed and self.rooms_error is None
 
     def lines(self) -> list[str]:
         """The summary the command prints; a dry run says what it would do."""
@@ -51,6 +56,11 @@ class ReconcileSummary:
             ("to mark ended", "to delete") if self.dry_run else ("marked ended", "deleted")
         )
         lines = [f"expired sessions {end}: {len(self.sessions_ended)}"]
+        if self.removed_reejected or self.reejects_failed:
+            lines.append(
+                f"removed students still in a call ejected again: {len(self.removed_reejected)}"
+                f", failed: {len(self.reejects_failed)}"
+            )
         if self.rooms_error or self.rooms_skipped:
             lines.append(f"rooms not checked: {self.rooms_error or self.rooms_skipped}")
             return lines
@@ -83,6 +93,7 @@ def reconcile(
     if not check_rooms:
         summary.rooms_skipped = "DAILY_API_KEY is not set"
         return summary
+    _reeject_removed(session_factory, daily, now, summary)
     try:
         # All pages first: deleting while paging would shift Daily's cursor under us.
         rooms = [room for room in daily.iter_rooms(prefix) if room.name.startswith(f"{prefix}-")]
@@ -128,6 +139,27 @@ def _sweep_room(
         summary.rooms_failed.append(room_name)
         return
     (summary.rooms_deleted if existed else summary.rooms_already_gone).append(room_name)
+
+
+def _reeject_removed(
+    session_factory: sessionmaker[Session],
+    daily: DailyClient,
+    now: datetime,
+    summary: ReconcileSummary,
+) -> None:
+    """Retry the re-ejects a webhook scheduled but Daily refused (`attendance.reejection`):
+    a removed student whose presence is still open is ejected and banned again."""
+    db = session_factory()
+    try:
+        targets = participant_crud.removed_in_call(db, now)
+    finally:
+        db.close()
+    for room_name, user_id in targets:
+        label = f"{room_name}/{user_id}"
+        if summary.dry_run or reejection.reeject(daily, room_name, str(user_id)):
+            summary.removed_reejected.append(label)
+        else:
+            summary.reejects_failed.append(label)
 
 
 def _end_expired_sessions(

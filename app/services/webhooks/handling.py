@@ -4,7 +4,8 @@ Daily delivers at least once, late, out of order, and sometimes resends an event
 `id` (daily-api.md §5). So every accepted event is stored with its `id` (unique) and the
 participant/meeting id it is about, and a second copy changes nothing. The whole thing is one
 short transaction on the session's row lock and never calls Daily: a slow answer counts as a
-failure, and three failures switch the webhook off.
+failure, and three failures switch a circuit-breaker webhook off. (A removed student's join is
+answered with an eject, but only after the commit and the response: `reejection`.)
 """
 
 import logging
@@ -22,7 +23,9 @@ from app.crud import session as session_crud
 from app.models.event import EventSource
 from app.models.session import SessionStatus, TutoringSession
 from app.schemas.webhook import WebhookAck
-from app.services.attendance import presence
+from app.services.attendance import presence, reejection
+from app.services.attendance.reejection import Defer
+from app.services.daily.client import DailyClient
 from app.services.sessions import lifecycle
 from app.services.webhooks.events import NOT_JSON, DailyEvent, parse_body, parse_envelope
 from app.services.webhooks.signature import InvalidWebhookSignature, decode_secret, verify
@@ -65,6 +68,8 @@ def handle_daily_webhook(
     db: Session,
     *,
     settings: Settings,
+    daily: DailyClient,
+    defer: Defer,
     body: bytes,
     signature: str | None,
     timestamp: str | None,
@@ -96,12 +101,16 @@ def handle_daily_webhook(
         logger.warning("Daily webhook without a usable type/id/payload ignored")
         _count("malformed", "ignored")
         return WebhookAck(status="ignored")
-    ack = apply_event(db, event, now=now)
+    ack = apply_event(db, event, now=now, daily=daily, defer=defer)
     _count(event.type if event.type in _KNOWN_TYPES else "other", ack.status)
     return ack
 
 
-def apply_event(db: Session, event: DailyEvent, *, now: datetime) -> WebhookAck:
+def apply_event(
+    db: Session, event: DailyEvent, *, now: datetime, daily: DailyClient, defer: Defer
+) -> WebhookAck:
+    """Apply one verified event. Daily is never called here: a removed student's join only
+    schedules their re-eject for after the commit and the response (`reejection`)."""
     session = session_crud.get_by_room_name_for_update(db, event.room) if event.room else None
     if session is None:
         # Daily sends every room of the domain: other apps', other environments'.
@@ -124,6 +133,16 @@ def apply_event(db: Session, event: DailyEvent, *, now: datetime) -> WebhookAck:
         external_id=event.id,
         occurred_at=occurred_at,
     )
+    if event.type == "participant.joined" and actor_id is not None:
+        reejection.reeject_if_removed(
+            db,
+            session,
+            actor_id,
+            daily_session_id=event.payload.get("session_id"),
+            occurred_at=occurred_at,
+            daily=daily,
+            defer=defer,
+        )
     logger.info("Daily %s %s applied to session %s", event.type, event.id, session.id)
     return WebhookAck(status="processed")
 

@@ -1,9 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import DbSession, SettingsDep
+from app.api.deps import DailyDep, DbSession, SettingsDep
 from app.db.types import utcnow
 from app.schemas.common import error_responses
 from app.schemas.webhook import WebhookAck
@@ -64,6 +64,8 @@ async def receive_daily_webhook(
     body: RawBody,
     db: DbSession,
     settings: SettingsDep,
+    daily: DailyDep,
+    background: BackgroundTasks,
     x_webhook_signature: Annotated[str | None, Header()] = None,
     x_webhook_timestamp: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
@@ -72,6 +74,8 @@ async def receive_daily_webhook(
         webhooks.handle_daily_webhook,
         db,
         settings=settings,
+        daily=daily,
+        defer=background.add_task,
         body=body,
         signature=x_webhook_signature,
         timestamp=x_webhook_timestamp,
