@@ -26,6 +26,7 @@ class Emulator:
         self.config = config
         self.clock = Clock()
         self.store = Store(config.state_file, config.initial_domain_id())
+        self.behaviour = Behaviour()
         self.outbox = WebhookOutbox(
             url=config.webhook_url,
             secret=config.webhook_secret,
@@ -33,8 +34,9 @@ class Emulator:
             retries=config.webhook_retries,
             backoff_s=config.webhook_backoff_s,
             timeout_s=config.webhook_timeout_s,
+            domain_id=self.store.domain_id,
+            should_drop=lambda: self.behaviour.drops_webhook(),
         )
-        self.behaviour = Behaviour()
         self.calls = CallSimulator(self.store, self.outbox, self.clock, config.api_key)
         self.rooms = RoomBook(self.store, self.calls, self.clock, config.base_url, self.behaviour)
         self.faults = FaultBook()
@@ -46,6 +48,7 @@ class Emulator:
         """Back to an empty domain; configuration and domain id survive."""
         self.store.clear()
         self.outbox.clear()
+        self.outbox.reset_subscription()
         self.faults.clear()
         self.requests.clear()
         self.behaviour.restore_defaults()

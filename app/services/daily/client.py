@@ -36,6 +36,7 @@ __all__ = [
     "DailyClient",
     "DailyRoom",
     "DailyUnavailableError",
+    "DailyWebhook",
     "api_key_value",
     "build_http_client",
     "is_rate_limited",
@@ -76,6 +77,29 @@ class DailyRoom:
         """The room's `exp`; Daily lists only the non-default properties in `config`."""
         exp = self.config.get("exp")
         return datetime.fromtimestamp(exp, UTC) if isinstance(exp, int | float) else None
+
+
+@dataclass(frozen=True)
+class DailyWebhook:
+    """Daily's webhook object (camelCase keys, daily-api.md §5); `hmac` is never kept."""
+
+    uuid: str
+    url: str
+    state: str
+    failed_count: int
+    retry_type: str
+    event_types: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> DailyWebhook:
+        return cls(
+            uuid=str(body["uuid"]),
+            url=str(body.get("url") or ""),
+            state=str(body.get("state") or ""),
+            failed_count=int(body.get("failedCount") or 0),
+            retry_type=str(body.get("retryType") or "circuit-breaker"),
+            event_types=tuple(body.get("eventTypes") or ()),
+        )
 
 
 def is_rate_limited(error: Exception) -> bool:
@@ -216,6 +240,25 @@ class DailyClient:
                 return ejected
             ejected.extend(response.json().get("ejectedIds") or [])
         return ejected
+
+    def list_webhooks(self) -> list[DailyWebhook]:
+        """The domain's webhooks (Daily answers a bare list; some accounts wrap it in `data`)."""
+        body = self._transport.request(DailyCall("GET", "/webhooks", "/webhooks")).json()
+        items = body.get("data") if isinstance(body, dict) else body
+        return [DailyWebhook.from_api(item) for item in items or []]
+
+    def create_webhook(self, settings: dict[str, Any]) -> DailyWebhook:
+        """Daily first POSTs `{"test":"test"}` to the URL and answers 400 unless it gets a 200."""
+        call = DailyCall("POST", "/webhooks", "/webhooks", settings)
+        return DailyWebhook.from_api(self._transport.request(call).json())
+
+    def update_webhook(self, webhook_uuid: str, settings: dict[str, Any]) -> DailyWebhook:
+        """Update, and re-activate a FAILED webhook (Daily re-tests the URL first)."""
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", webhook_uuid):
+            raise ValueError("a Daily webhook uuid is letters, digits and dashes")
+        path = f"/webhooks/{webhook_uuid}"
+        call = DailyCall("POST", "/webhooks/{uuid}", path, settings)
+        return DailyWebhook.from_api(self._transport.request(call).json())
 
     def get_domain_id(self) -> str:
         """`domain_id` (claim `d` of self-signed tokens) from `GET /` of the API. It is fixed for

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import Settings
 from app.core.errors import TutoriumError
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
@@ -23,6 +24,7 @@ from app.models.session import SessionStatus
 from app.services.attendance import reejection
 from app.services.daily.client import DailyClient, DailyRoom, is_rate_limited
 from app.services.sessions import lifecycle
+from app.services.webhooks import subscription
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +44,20 @@ class ReconcileSummary:
     rooms_deferred: list[str] = field(default_factory=list)  # Daily said 429: next run
     removed_reejected: list[str] = field(default_factory=list)  # "<room>/<user id>"
     reejects_failed: list[str] = field(default_factory=list)
+    webhook: str | None = None  # the webhook's state line, when checked
+    webhook_ok: bool = True
     rooms_error: str | None = None
     rooms_skipped: str | None = None
     dry_run: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.rooms_failed and not self.reejects_failed and self.rooms_error is None
+        return (
+            not self.rooms_failed
+            and not self.reejects_failed
+            and self.rooms_error is None
+            and self.webhook_ok
+        )
 
     def lines(self) -> list[str]:
         """The summary the command prints; a dry run says what it would do."""
@@ -56,6 +65,8 @@ class ReconcileSummary:
             ("to mark ended", "to delete") if self.dry_run else ("marked ended", "deleted")
         )
         lines = [f"expired sessions {end}: {len(self.sessions_ended)}"]
+        if self.webhook:
+            lines.append(self.webhook)
         if self.removed_reejected or self.reejects_failed:
             lines.append(
                 f"removed students still in a call ejected again: {len(self.removed_reejected)}"
@@ -86,6 +97,7 @@ def reconcile(
     check_rooms: bool = True,
     dry_run: bool = False,
     min_room_age: timedelta = MIN_ORPHAN_AGE,
+    settings: Settings | None = None,
 ) -> ReconcileSummary:
     now = now or utcnow()
     summary = ReconcileSummary(dry_run=dry_run)
@@ -94,6 +106,8 @@ def reconcile(
         summary.rooms_skipped = "DAILY_API_KEY is not set"
         return summary
     _reeject_removed(session_factory, daily, now, summary)
+    if settings is not None:
+        _check_webhook(daily, settings, summary)
     try:
         # All pages first: deleting while paging would shift Daily's cursor under us.
         rooms = [room for room in daily.iter_rooms(prefix) if room.name.startswith(f"{prefix}-")]
@@ -139,6 +153,19 @@ def _sweep_room(
         summary.rooms_failed.append(room_name)
         return
     (summary.rooms_deleted if existed else summary.rooms_already_gone).append(room_name)
+
+
+def _check_webhook(daily: DailyClient, settings: Settings, summary: ReconcileSummary) -> None:
+    """A FAILED or missing webhook means no attendance at all: say so, and exit 1."""
+    try:
+        report = subscription.status(daily, settings)
+    except subscription.WebhookNotConfigured as exc:
+        summary.webhook = f"Daily webhook: not checked ({exc})"
+        return
+    except TutoriumError as exc:
+        summary.webhook, summary.webhook_ok = f"Daily webhook: not checked ({exc.code})", False
+        return
+    summary.webhook, summary.webhook_ok = report.line(), report.active
 
 
 def _reeject_removed(
