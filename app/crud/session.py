@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -146,6 +146,18 @@ def people_by_room(db: Session, room_names: Sequence[str]) -> dict[str, list[str
     for room_name, user_id in db.execute(teachers.union(students)).all():
         people.setdefault(room_name, []).append(str(user_id))
     return people
+
+
+def list_recently_ended_ids(db: Session, now: datetime, within: timedelta) -> Sequence[uuid.UUID]:
+    """Sessions whose row says ended, with `ended_at` in the last `within`."""
+    return db.scalars(
+        select(TutoringSession.id)
+        .where(
+            TutoringSession.status == SessionStatus.ENDED,
+            TutoringSession.ended_at >= now - within,
+        )
+        .order_by(TutoringSession.ended_at)
+    ).all()
 
 
 def live_room_names(db: Session, now: datetime) -> set[str]:

@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from .errors import JoinRefused, invalid_request, not_found
-from .state import Clock, Meeting, Participant, Room, Store
+from .state import Clock, Meeting, Participant, Room, Store, attendance_of
 from .tokens import MeetingToken, verify_token
 from .webhooks import WebhookOutbox
 
@@ -191,6 +191,7 @@ class CallSimulator:
         if meeting is None:
             meeting = Meeting(id=str(uuid.uuid4()), room=room.name, start_ts=now)
             self.store.meetings[room.name] = meeting
+            self.store.meeting_history.append(meeting)
             self.outbox.emit(
                 "meeting.started",
                 {"start_ts": round(now, 3), "meeting_id": meeting.id, "room": room.name},
@@ -211,12 +212,16 @@ class CallSimulator:
             enable_screenshare=room_screenshare and (token.enable_screenshare if token else True),
         )
         self.store.participants[participant.id] = participant
+        meeting.max_participants = max(meeting.max_participants, len(self.store.in_room(room.name)))
         self.outbox.emit("participant.joined", _participant_payload(participant))
         return participant
 
     def _remove(self, participant: Participant, now: float) -> bool:
         """Take one participant out; returns True when that ended the meeting."""
         self.store.participants.pop(participant.id, None)
+        for meeting in self.store.meeting_history:
+            if meeting.id == participant.meeting_id:
+                meeting.attended.append(attendance_of(participant, now))
         payload = _participant_payload(participant)
         payload["duration"] = round(now - participant.joined_at, 3)
         self.outbox.emit("participant.left", payload)
@@ -226,6 +231,7 @@ class CallSimulator:
         self.store.bans.pop(participant.room, None)  # bans live as long as the meeting
         if meeting is None:
             return False
+        meeting.end_ts = now
         self.outbox.emit(
             "meeting.ended",
             {

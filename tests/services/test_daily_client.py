@@ -116,6 +116,36 @@ def test_room_deletes_are_paced(daily: DailyClient, daily_mock, clock: FakeClock
     assert ROOM_DELETE_INTERVAL_SECONDS >= 30 / 50  # Daily: 50 deletes per 30 s
 
 
+def test_meetings_and_their_participants_are_paged_to_the_end(daily: DailyClient, daily_mock):
+    meetings = daily_mock.get("/meetings").mock(
+        side_effect=[
+            httpx.Response(200, json={"total_count": 2, "data": [{"id": "m-2"}, {"id": "m-1"}]}),
+            httpx.Response(200, json={"total_count": 2, "data": []}),
+        ]
+    )
+    person = {"participant_id": "p-1", "user_id": "u", "join_time": 1_900_000_000, "duration": 61}
+    people = daily_mock.get("/meetings/m-1/participants").mock(
+        side_effect=[
+            httpx.Response(200, json={"data": [person]}),
+            httpx.Response(200, json={"data": []}),
+        ]
+    )
+
+    since = datetime(2030, 1, 1, tzinfo=UTC)
+    assert [m["id"] for m in daily.iter_meetings(ROOM, started_after=since)] == ["m-2", "m-1"]
+    assert meetings.calls[0].request.url.params["room"] == ROOM
+    assert meetings.calls[0].request.url.params["timeframe_start"] == str(int(since.timestamp()))
+    assert meetings.calls[1].request.url.params["starting_after"] == "m-1"
+    (attended,) = daily.iter_meeting_participants("m-1")
+    assert (attended.participant_id, attended.user_id, attended.duration_seconds) == (
+        "p-1",
+        "u",
+        61,
+    )
+    assert attended.join_time == datetime.fromtimestamp(1_900_000_000, UTC)
+    assert people.calls[1].request.url.params["joined_after"] == "p-1"
+
+
 def test_create_meeting_token_posts_properties(daily: DailyClient, daily_mock):
     route = daily_mock.post("/meeting-tokens").respond(json={"token": "jwt-from-daily"})
 

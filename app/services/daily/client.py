@@ -37,6 +37,7 @@ __all__ = [
     "DailyRoom",
     "DailyUnavailableError",
     "DailyWebhook",
+    "MeetingAttendance",
     "api_key_value",
     "build_http_client",
     "is_rate_limited",
@@ -99,6 +100,25 @@ class DailyWebhook:
             failed_count=int(body.get("failedCount") or 0),
             retry_type=str(body.get("retryType") or "circuit-breaker"),
             event_types=tuple(body.get("eventTypes") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class MeetingAttendance:
+    """One participant of one Daily meeting, from `/meetings` (times in seconds)."""
+
+    participant_id: str  # equals the webhooks' `session_id`
+    user_id: str | None
+    join_time: datetime
+    duration_seconds: float
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> MeetingAttendance:
+        return cls(
+            participant_id=str(body["participant_id"]),
+            user_id=body.get("user_id"),
+            join_time=datetime.fromtimestamp(float(body["join_time"]), UTC),
+            duration_seconds=float(body.get("duration") or 0),
         )
 
 
@@ -240,6 +260,42 @@ class DailyClient:
                 return ejected
             ejected.extend(response.json().get("ejectedIds") or [])
         return ejected
+
+    def iter_meetings(self, room_name: str, *, started_after: datetime) -> Iterator[dict[str, Any]]:
+        """The room's meetings (`id`, `start_time`, `ongoing`, …), newest first, paged with
+        `starting_after` until an empty page (a short page is not documented as the end)."""
+        params: dict[str, str | int] = {
+            "room": room_name,
+            "timeframe_start": _unix_seconds(started_after),
+            "limit": _PAGE_SIZE,
+            "no_participants": "true",
+        }
+        while True:
+            page = self._transport.request(
+                DailyCall("GET", "/meetings", "/meetings", params=params)
+            ).json()
+            meetings = page.get("data") or []
+            yield from meetings
+            last_id = meetings[-1].get("id") if meetings else None
+            if not last_id or last_id == params.get("starting_after"):
+                return
+            params["starting_after"] = last_id
+
+    def iter_meeting_participants(self, meeting_id: str) -> Iterator[MeetingAttendance]:
+        """Everyone Daily recorded in one meeting, paged with `joined_after=<participant_id>`.
+        Daily leaves out joins shorter than 10 s (daily-api.md §7)."""
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", meeting_id):
+            raise ValueError("a Daily meeting id is letters, digits and dashes")
+        path = f"/meetings/{meeting_id}/participants"
+        params: dict[str, str | int] = {"limit": _PAGE_SIZE}
+        while True:
+            call = DailyCall("GET", "/meetings/{id}/participants", path, params=dict(params))
+            people = self._transport.request(call).json().get("data") or []
+            yield from (MeetingAttendance.from_api(person) for person in people)
+            last = people[-1].get("participant_id") if people else None
+            if not last or last == params.get("joined_after"):
+                return
+            params["joined_after"] = last
 
     def list_webhooks(self) -> list[DailyWebhook]:
         """The domain's webhooks (Daily answers a bare list; some accounts wrap it in `data`)."""

@@ -21,7 +21,7 @@ from app.db.session import unit_of_work
 from app.db.types import utcnow
 from app.models.event import EventSource
 from app.models.session import SessionStatus
-from app.services.attendance import reejection
+from app.services.attendance import backfill, reejection
 from app.services.daily.client import DailyClient, DailyRoom, is_rate_limited
 from app.services.sessions import lifecycle
 from app.services.webhooks import subscription
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 # A room this young may belong to a session whose row is not committed yet: the room is
 # created first, then the row.
 MIN_ORPHAN_AGE = timedelta(minutes=10)
+# Attendance of sessions ended this recently is completed from Daily's `/meetings`.
+BACKFILL_WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class ReconcileSummary:
     rooms_deferred: list[str] = field(default_factory=list)  # Daily said 429: next run
     removed_reejected: list[str] = field(default_factory=list)  # "<room>/<user id>"
     reejects_failed: list[str] = field(default_factory=list)
+    intervals_backfilled: int = 0
+    backfills_failed: list[str] = field(default_factory=list)
     webhook: str | None = None  # the webhook's state line, when checked
     webhook_ok: bool = True
     rooms_error: str | None = None
@@ -55,6 +59,7 @@ class ReconcileSummary:
         return (
             not self.rooms_failed
             and not self.reejects_failed
+            and not self.backfills_failed
             and self.rooms_error is None
             and self.webhook_ok
         )
@@ -67,6 +72,11 @@ class ReconcileSummary:
         lines = [f"expired sessions {end}: {len(self.sessions_ended)}"]
         if self.webhook:
             lines.append(self.webhook)
+        if self.intervals_backfilled or self.backfills_failed:
+            lines.append(
+                f"presence intervals backfilled from Daily: {self.intervals_backfilled}, "
+                f"sessions failed: {len(self.backfills_failed)}"
+            )
         if self.removed_reejected or self.reejects_failed:
             lines.append(
                 f"removed students still in a call ejected again: {len(self.removed_reejected)}"
@@ -106,6 +116,8 @@ def reconcile(
         summary.rooms_skipped = "DAILY_API_KEY is not set"
         return summary
     _reeject_removed(session_factory, daily, now, summary)
+    if not dry_run:
+        _backfill_attendance(session_factory, daily, now, summary)
     if settings is not None:
         _check_webhook(daily, settings, summary)
     try:
@@ -166,6 +178,29 @@ def _check_webhook(daily: DailyClient, settings: Settings, summary: ReconcileSum
         summary.webhook, summary.webhook_ok = f"Daily webhook: not checked ({exc.code})", False
         return
     summary.webhook, summary.webhook_ok = report.line(), report.active
+
+
+def _backfill_attendance(
+    session_factory: sessionmaker[Session],
+    daily: DailyClient,
+    now: datetime,
+    summary: ReconcileSummary,
+) -> None:
+    """Sessions ended in the last day get presence webhooks never delivered, from Daily's
+    `/meetings` (`attendance.backfill`); idempotent, so every run may repeat it."""
+    db = session_factory()
+    try:
+        ended = session_crud.list_recently_ended_ids(db, now, BACKFILL_WINDOW)
+    finally:
+        db.close()
+    for session_id in ended:
+        try:
+            summary.intervals_backfilled += backfill.backfill_session(
+                session_factory, daily, session_id
+            )
+        except TutoriumError as exc:
+            logger.warning("attendance backfill of session %s failed (%s)", session_id, exc.code)
+            summary.backfills_failed.append(str(session_id))
 
 
 def _reeject_removed(
