@@ -19,13 +19,6 @@ from tests.emulator.conftest import API_KEY, WebhookReceiver, live_server
 
 
 @pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def daily_url() -> Iterator[str]:
     app = create_app(EmulatorConfig(api_key=API_KEY, webhook_retries=0, webhook_backoff_s=0.01))
     with live_server(app) as base:
