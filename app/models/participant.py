@@ -42,7 +42,8 @@ class RosterStatus(StrEnum):
 class SessionParticipant(Base):
     """One row per (session, user). Every student row holds a seat, even after leaving.
 
-    A removed student's row stays (with `removed_at`) so the ban sticks, but it
+    A removed student's row stays (with `removed_at`) so the removal sticks (no new token; a
+    rejoin with an old one is ejected again, since Daily's own ban fades), but it
     no longer holds a seat.
     """
 
