@@ -16,7 +16,7 @@ from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
-from app.core.metrics import SessionStatusCollector, observe_daily_call
+from app.core.metrics import DailyWebhookCollector, SessionStatusCollector, observe_daily_call
 from app.crud.session import count_by_effective_status
 from app.db.outage import DatabaseOutage, is_database_unavailable
 from app.db.session import build_engine, build_session_factory
@@ -24,6 +24,7 @@ from app.db.types import utcnow
 from app.services.accounts.rate_limits import AbuseGuard
 from app.services.daily.client import REAL_DAILY_HOST, DailyClient, build_http_client
 from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.webhooks import subscription
 
 logger = logging.getLogger("app")
 
@@ -75,6 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.abuse_guard = AbuseGuard(settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
+    )
+    app.state.webhook_metrics = DailyWebhookCollector(
+        lambda: subscription.health(app.state.daily, app.state.settings)
     )
 
     app.add_middleware(ErrorBoundaryMiddleware, outage=app.state.database_outage)

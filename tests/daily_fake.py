@@ -90,6 +90,10 @@ def install(router: respx.MockRouter) -> FakeDaily:
         return httpx.Response(200, json={"deleted": True, "name": name})
 
     def eject(request: httpx.Request, name: str) -> httpx.Response:
+        if name not in fake.rooms:
+            return httpx.Response(
+                404, json={"error": "not-found", "info": f"room {name} not found"}
+            )
         body = json.loads(request.content)
         return httpx.Response(200, json={"ejectedIds": body.get("user_ids", [])})
 
@@ -170,6 +174,11 @@ def install(router: respx.MockRouter) -> FakeDaily:
     )
     router.delete(path__regex=r"/rooms/(?P<name>[\w-]+)$", name="delete_room").mock(
         side_effect=delete_room
+    )
+    # Daily's meetings analytics: none recorded unless a test adds some (attendance backfill).
+    router.get("/meetings", name="meetings").respond(200, json={"total_count": 0, "data": []})
+    router.get(path__regex=r"/meetings/(?P<meeting>[\w-]+)/participants$", name="attended").respond(
+        200, json={"total_count": 0, "data": []}
     )
     router.post("/meeting-tokens", name="create_token").mock(
         side_effect=lambda request: httpx.Response(

@@ -15,8 +15,8 @@ from app.core.config import Settings
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.presence import ParticipantPresence, PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
-from app.services.daily.client import DailyClient, build_http_client
-from app.services.sessions.reconcile import ROOM_DELETE_INTERVAL_SECONDS, reconcile
+from app.services.daily.client import ROOM_DELETE_INTERVAL_SECONDS, DailyClient, build_http_client
+from app.services.reconcile import reconcile
 from tests.conftest import AccountFactory
 from tests.daily_fake import FakeDaily
 
@@ -41,9 +41,14 @@ class FakeClock:
 
 
 @pytest.fixture
-def daily_client(settings: Settings, daily: FakeDaily) -> Iterator[DailyClient]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def daily_client(settings: Settings, daily: FakeDaily, clock: FakeClock) -> Iterator[DailyClient]:
     http = build_http_client(settings)
-    yield DailyClient(http, settings)
+    yield DailyClient(http, settings, sleep=clock.sleep, clock=clock)
     http.close()
 
 
@@ -94,6 +99,7 @@ def test_reconcile_ends_expired_sessions_and_deletes_only_our_orphaned_rooms(
     daily: FakeDaily,
     daily_client: DailyClient,
     make_account: AccountFactory,
+    clock: FakeClock,
 ) -> None:
     teacher = make_account("teacher")
     live = add_session(
@@ -147,11 +153,8 @@ def test_reconcile_ends_expired_sessions_and_deletes_only_our_orphaned_rooms(
     ):
         add_room(daily, name)
     add_room(daily, "tutorium-just-created", created_at=NOW - timedelta(minutes=1))
-    clock = FakeClock()
 
-    summary = reconcile(
-        session_factory, daily_client, prefix="tutorium", now=NOW, sleep=clock.sleep, clock=clock
-    )
+    summary = reconcile(session_factory, daily_client, prefix="tutorium", now=NOW)
 
     assert summary.sessions_ended == [str(expired.id)]
     deleted = ["tutorium-expired", "tutorium-ended", "tutorium-orphan-1", "tutorium-orphan-2"]
@@ -170,7 +173,7 @@ def test_reconcile_ends_expired_sessions_and_deletes_only_our_orphaned_rooms(
     } == set(deleted)
     # Paced under Daily's ~2 DELETE/s: the first goes at once, each later one waits.
     assert clock.sleeps == [pytest.approx(ROOM_DELETE_INTERVAL_SECONDS)] * (len(deleted) - 1)
-    assert ROOM_DELETE_INTERVAL_SECONDS >= 0.5
+    assert ROOM_DELETE_INTERVAL_SECONDS >= 0.6  # 50 per 30 s is Daily's limit for the domain
 
     db.expire_all()
     assert db.get(TutoringSession, live.id).status is SessionStatus.ACTIVE
@@ -184,9 +187,7 @@ def test_reconcile_ends_expired_sessions_and_deletes_only_our_orphaned_rooms(
     assert interval.closed_by is PresenceCloser.SESSION_ENDED
     assert interval.duration_seconds == pytest.approx(45 * 60)
 
-    again = reconcile(
-        session_factory, daily_client, prefix="tutorium", now=NOW, sleep=clock.sleep, clock=clock
-    )
+    again = reconcile(session_factory, daily_client, prefix="tutorium", now=NOW)
     assert again.sessions_ended == []
     assert again.rooms_deleted == []
 
@@ -219,23 +220,36 @@ def test_a_dry_run_changes_nothing(
     assert db.get(TutoringSession, expired.id).status is SessionStatus.SCHEDULED
 
 
-def test_a_failed_delete_is_reported_and_the_rest_go_on(
-    session_factory: sessionmaker[Session], daily: FakeDaily, daily_client: DailyClient
+@pytest.mark.parametrize(
+    ("status", "error", "outcome", "ok"),
+    [
+        (403, "forbidden-error", "rooms_failed", False),
+        # Daily's delete limit (50 per 30 s) is shared with live ends: 429 means "later".
+        (429, "rate-limit-error", "rooms_deferred", True),
+    ],
+)
+def test_a_refused_delete_is_reported_and_the_rest_go_on(
+    session_factory: sessionmaker[Session],
+    daily: FakeDaily,
+    daily_client: DailyClient,
+    status: int,
+    error: str,
+    outcome: str,
+    ok: bool,
 ) -> None:
     add_room(daily, "tutorium-a")
     add_room(daily, "tutorium-b")
     daily.router.routes["delete_room"].side_effect = lambda request, name: (
-        httpx.Response(403, json={"error": "forbidden-error"})
+        httpx.Response(status, json={"error": error})
         if name == "tutorium-a"
         else httpx.Response(200, json={"deleted": True, "name": name})
     )
-    clock = FakeClock()
-    summary = reconcile(
-        session_factory, daily_client, prefix="tutorium", now=NOW, sleep=clock.sleep, clock=clock
-    )
-    assert summary.rooms_failed == ["tutorium-a"]
+    summary = reconcile(session_factory, daily_client, prefix="tutorium", now=NOW)
+    assert getattr(summary, outcome) == ["tutorium-a"]
     assert summary.rooms_deleted == ["tutorium-b"]
-    assert not summary.ok
+    assert summary.ok is ok
+    if status == 429:
+        assert "1 rate-limited (next run)" in "\n".join(summary.lines())
 
 
 def test_the_command_line_entry_point(
@@ -257,3 +271,41 @@ def test_the_command_line_entry_point(
     no_key = settings.model_copy(update={"daily_api_key": None})
     assert cli.main(["reconcile"], settings=no_key) == 0
     assert "rooms not checked: DAILY_API_KEY is not set" in capsys.readouterr().out
+
+
+def test_rooms_are_emptied_by_eject_before_they_are_deleted(
+    db: Session,
+    session_factory: sessionmaker[Session],
+    daily: FakeDaily,
+    daily_client: DailyClient,
+    make_account: AccountFactory,
+) -> None:
+    """Daily does not promise that deleting a room ejects the people in it (daily-api.md §10)."""
+    teacher, student, removed = (make_account(role) for role in ("teacher", "student", "student"))
+    ended = add_session(
+        db, teacher.id, "tutorium-ended", status=SessionStatus.ENDED, expires_at=NOW
+    )
+    for user, removed_at in ((student, None), (removed, NOW)):
+        db.add(
+            SessionParticipant(
+                session_id=ended.id,
+                user_id=user.id,
+                role=ParticipantRole.STUDENT,
+                status=ConnectionStatus.LEFT,
+                first_joined_at=NOW,
+                last_joined_at=NOW,
+                removed_at=removed_at,
+            )
+        )
+    db.flush()
+    add_room(daily, "tutorium-ended")
+    add_room(daily, "tutorium-orphan")  # its session was deleted: nobody known to eject
+
+    summary = reconcile(session_factory, daily_client, prefix="tutorium", now=NOW)
+
+    assert sorted(summary.rooms_deleted) == ["tutorium-ended", "tutorium-orphan"]
+    (eject,) = daily.bodies("POST", "/rooms/tutorium-ended/eject")
+    assert sorted(eject["user_ids"]) == sorted([str(teacher.id), str(student.id)])
+    assert daily.calls("POST", "/rooms/tutorium-orphan/eject") == []  # never an empty list
+    order = [(c.request.method, c.request.url.path.rsplit("/", 1)[-1]) for c in daily.router.calls]
+    assert order.index(("POST", "eject")) < order.index(("DELETE", "tutorium-ended"))

@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     daily_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     daily_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     daily_webhook_secret: SecretStr | None = None
+    # A meeting token cannot be revoked and Daily forgets an eject's ban when the call empties
+    # (daily-api.md §10), so a removed student's old link works until its `exp`: keep it short.
+    # The token only gates entry; the join endpoint hands out a fresh one on every call.
+    # Where Daily reaches this API, e.g. https://api.example.com: `python -m app.cli webhook
+    # ensure` points the domain's webhook at <PUBLIC_BASE_URL>/api/v1/webhooks/daily.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    student_token_ttl_minutes: int = Field(default=15, ge=1, le=240)
 
     rate_limit_enabled: bool = True
     rate_limit_storage_url: str = "memory://"

@@ -5,6 +5,8 @@ multiprocess mode) so `/metrics` adds up every worker's counts.
 """
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
@@ -82,15 +84,63 @@ class SessionStatusCollector(Collector):
         yield family
 
 
-def render_metrics(extra: Collector | None) -> bytes:
+class DailyWebhookCollector(Collector):
+    """`tutorium_daily_webhook_active` (1 when Daily's webhook for this deployment is ACTIVE,
+    0 when it is FAILED or missing) and `tutorium_daily_webhook_failed_count`.
+
+    `check` asks Daily (`GET /webhooks`) and returns (active, failedCount), or None when there
+    is nothing to check (no PUBLIC_BASE_URL or no key). Its answer is kept `ttl` seconds, so
+    scrapes cost Daily at most one call a minute; a failed check reports nothing, not 0.
+    """
+
+    def __init__(
+        self,
+        check: Callable[[], tuple[bool, int] | None],
+        ttl: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._check, self._ttl, self._clock = check, ttl, clock
+        self._lock = threading.Lock()
+        self._checked_at: float | None = None
+        self._value: tuple[bool, int] | None = None
+
+    def _current(self) -> tuple[bool, int] | None:
+        with self._lock:
+            now = self._clock()
+            if self._checked_at is None or now - self._checked_at >= self._ttl:
+                self._checked_at = now
+                try:
+                    self._value = self._check()
+                except Exception:  # Daily down: no figure rather than a wrong one
+                    self._value = None
+            return self._value
+
+    def collect(self) -> Iterator[Metric]:
+        value = self._current()
+        if value is None:
+            return
+        active, failed_count = value
+        yield GaugeMetricFamily(
+            "tutorium_daily_webhook_active",
+            "1 when Daily's webhook for this deployment is ACTIVE, 0 when FAILED or missing.",
+            value=int(active),
+        )
+        yield GaugeMetricFamily(
+            "tutorium_daily_webhook_failed_count",
+            "Daily's failedCount for the webhook (consecutive failed deliveries).",
+            value=failed_count,
+        )
+
+
+def render_metrics(*extra: Collector) -> bytes:
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = CollectorRegistry(auto_describe=True)
         registry.register(_Delegate(REGISTRY))
-    if extra is not None:
-        registry.register(extra)
+    for collector in extra:
+        registry.register(collector)
     return generate_latest(registry)
 
 

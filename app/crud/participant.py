@@ -28,6 +28,7 @@ from app.crud.schedule import effective_status_is
 from app.db.statements import LockThen
 from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.presence import ParticipantPresence
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 
@@ -52,6 +53,16 @@ _SEAT_COUNT = (
     .where(SessionParticipant.session_id == bindparam("target_session"), *HOLDS_SEAT)
     .scalar_subquery()
 )
+
+
+def seated_student_ids(db: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        db.scalars(
+            select(SessionParticipant.user_id).where(
+                SessionParticipant.session_id == session_id, *HOLDS_SEAT
+            )
+        ).all()
+    )
 
 
 def seated_students(db: Session, session_id: uuid.UUID) -> int:
@@ -89,6 +100,44 @@ def list_with_users(
         .order_by(SessionParticipant.role.desc(), SessionParticipant.first_joined_at)
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+# An open presence interval of the row's user: Daily's webhooks say they are in the call now.
+IN_CALL = exists(
+    select(ParticipantPresence.id).where(
+        ParticipantPresence.session_id == SessionParticipant.session_id,
+        ParticipantPresence.user_id == SessionParticipant.user_id,
+        ParticipantPresence.left_at.is_(None),
+    )
+)
+# Present: in the call now and not removed (a removed student's late interval never counts).
+IS_PRESENT = and_(SessionParticipant.removed_at.is_(None), IN_CALL)
+
+
+def removed_in_call(db: Session, now: datetime) -> list[tuple[str, uuid.UUID]]:
+    """(room name, user id) of removed students whose presence is still open, in sessions
+    that are not (effectively) ended: those a re-eject has not reached yet."""
+    rows = db.execute(
+        select(TutoringSession.room_name, SessionParticipant.user_id)
+        .join(TutoringSession, TutoringSession.id == SessionParticipant.session_id)
+        .where(
+            SessionParticipant.removed_at.is_not(None),
+            IN_CALL,
+            ~effective_status_is(SessionStatus.ENDED, now),
+        )
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def roster(db: Session, session_id: uuid.UUID) -> Sequence[tuple[SessionParticipant, User, bool]]:
+    """The session's rows with their users and whether each is present (`IS_PRESENT`)."""
+    rows = db.execute(
+        select(SessionParticipant, User, IS_PRESENT)
+        .join(User, User.id == SessionParticipant.user_id)
+        .where(SessionParticipant.session_id == session_id)
+        .order_by(SessionParticipant.role.desc(), SessionParticipant.first_joined_at)
+    ).all()
+    return [(row[0], row[1], bool(row[2])) for row in rows]
 
 
 def mark_all_left(db: Session, session_id: uuid.UUID, now: datetime) -> None:

@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -17,9 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.crud.participant import HOLDS_SEAT
+from app.crud.participant import HOLDS_SEAT, IS_PRESENT
 from app.crud.schedule import effective_status_is
-from app.models.participant import ConnectionStatus, SessionParticipant
+from app.models.participant import SessionParticipant
 from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User
 
@@ -99,11 +99,15 @@ def list_for_user(
 
 
 def seat_counts(db: Session, session_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
-    """(seated students, participants present now) for each session, in one query."""
+    """(seated students, participants in the call now) for each session, in one query.
+
+    In the call means an open presence interval (Daily's webhooks), not a token handed out:
+    a `POST /join` seats its caller long before, or without, their entering the call.
+    """
     if not session_ids:
         return {}
     seated = func.count().filter(*HOLDS_SEAT)
-    present = func.sum(case((SessionParticipant.status == ConnectionStatus.JOINED, 1), else_=0))
+    present = func.count().filter(IS_PRESENT)
     rows = db.execute(
         select(SessionParticipant.session_id, seated, present)
         .where(SessionParticipant.session_id.in_(session_ids))
@@ -138,6 +142,37 @@ def list_expired_unended_ids(db: Session, now: datetime) -> Sequence[uuid.UUID]:
         select(TutoringSession.id)
         .where(TutoringSession.status != SessionStatus.ENDED, TutoringSession.expires_at <= now)
         .order_by(TutoringSession.expires_at)
+    ).all()
+
+
+def people_by_room(db: Session, room_names: Sequence[str]) -> dict[str, list[str]]:
+    """For each room that still has a session row: the `user_id`s our tokens gave for it
+    (the teacher and every seated student), as the strings Daily knows them by."""
+    if not room_names:
+        return {}
+    teachers = select(TutoringSession.room_name, TutoringSession.teacher_id).where(
+        TutoringSession.room_name.in_(room_names)
+    )
+    students = (
+        select(TutoringSession.room_name, SessionParticipant.user_id)
+        .join(SessionParticipant, SessionParticipant.session_id == TutoringSession.id)
+        .where(TutoringSession.room_name.in_(room_names), *HOLDS_SEAT)
+    )
+    people: dict[str, list[str]] = {}
+    for room_name, user_id in db.execute(teachers.union(students)).all():
+        people.setdefault(room_name, []).append(str(user_id))
+    return people
+
+
+def list_recently_ended_ids(db: Session, now: datetime, within: timedelta) -> Sequence[uuid.UUID]:
+    """Sessions whose row says ended, with `ended_at` in the last `within`."""
+    return db.scalars(
+        select(TutoringSession.id)
+        .where(
+            TutoringSession.status == SessionStatus.ENDED,
+            TutoringSession.ended_at >= now - within,
+        )
+        .order_by(TutoringSession.ended_at)
     ).all()
 
 

@@ -14,6 +14,7 @@ from app.db.types import UTCDateTime, enum_column, utcnow
 class EventSource(StrEnum):
     API = "api"
     WEBHOOK = "webhook"
+    BACKFILL = "backfill"  # read back from Daily's /meetings: a webhook that never came
 
 
 class SessionEvent(Base):

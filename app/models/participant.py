@@ -15,14 +15,35 @@ class ParticipantRole(StrEnum):
 
 
 class ConnectionStatus(StrEnum):
+    """Stored: whether the row holds a live place (`joined`) or gave it up (`left`).
+
+    `joined` is set when a token is handed out, before anyone enters the call, so it is not
+    what the roster answers: see `RosterStatus`.
+    """
+
     JOINED = "joined"
     LEFT = "left"
+
+
+class RosterStatus(StrEnum):
+    """What the roster answers for a row, derived on read (never stored).
+
+    `in_call` follows Daily's webhooks (an open presence interval), `seated` is a place held
+    by someone not in the call, `left` a place given up (the call left, `POST …/leave`, or the
+    session ended), `removed` a student the teacher removed, whatever else is true.
+    """
+
+    SEATED = "seated"
+    IN_CALL = "in_call"
+    LEFT = "left"
+    REMOVED = "removed"
 
 
 class SessionParticipant(Base):
     """One row per (session, user). Every student row holds a seat, even after leaving.
 
-    A removed student's row stays (with `removed_at`) so the ban sticks, but it
+    A removed student's row stays (with `removed_at`) so the removal sticks (no new token; a
+    rejoin with an old one is ejected again, since Daily's own ban fades), but it
     no longer holds a seat.
     """
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.models.participant import ConnectionStatus, ParticipantRole
+from app.models.participant import ParticipantRole, RosterStatus
 from app.models.session import RecordingMode, SessionStatus
 from app.schemas.common import NUL_FREE, Page, RequestModel, text_bounds
 
@@ -91,8 +91,17 @@ class SessionRead(BaseModel):
     ended_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    participant_count: int = Field(description="Students holding a seat.")
-    present_count: int = Field(description="Participants in the call now.")
+    seated_count: int = Field(description="Students holding a seat, in the call or not.")
+    participant_count: int = Field(
+        description="Students holding a seat: the same number as `seated_count`.",
+        deprecated=True,
+    )
+    present_count: int = Field(
+        description=(
+            "Participants (teacher included) in the Daily call now, as Daily's webhooks report "
+            "it; a removed student never counts. Not the seats handed out: see `seated_count`."
+        )
+    )
 
 
 class SessionCreated(SessionRead):
@@ -124,7 +133,13 @@ class ParticipantRead(BaseModel):
     user_id: uuid.UUID
     full_name: str
     role: ParticipantRole
-    status: ConnectionStatus
+    status: RosterStatus = Field(
+        description=(
+            "`seated`: holds a place, not in the call; `in_call`: in the Daily call now; "
+            "`left`: was in the call and left, left with `POST …/leave`, or the session ended; "
+            "`removed`: removed by the teacher."
+        )
+    )
     first_joined_at: datetime
     last_joined_at: datetime
     left_at: datetime | None

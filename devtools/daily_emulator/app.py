@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api_recordings, api_rooms, api_tokens, controls, room_page
+from . import api_meetings, api_recordings, api_rooms, api_tokens, api_webhooks, controls, room_page
 from .config import EmulatorConfig
 from .errors import install_error_handlers
 from .middleware import ApiMiddleware
@@ -43,6 +43,8 @@ def create_app(config: EmulatorConfig) -> FastAPI:
     app.add_middleware(ApiMiddleware, emulator=emulator)
     app.include_router(api_tokens.router)
     app.include_router(api_rooms.router)
+    app.include_router(api_webhooks.router)
+    app.include_router(api_meetings.router)
     app.include_router(controls.router)
     app.include_router(api_recordings.router)
     app.include_router(api_recordings.controls)

@@ -14,7 +14,7 @@ import uuid
 from typing import Any, Protocol
 
 from .errors import JoinRefused, invalid_request, not_found
-from .state import Clock, Meeting, Participant, Room, Store
+from .state import Clock, Meeting, Participant, Room, Store, attendance_of
 from .tokens import MeetingToken, verify_token
 from .webhooks import WebhookOutbox
 
@@ -139,7 +139,9 @@ class CallSimulator:
         }
 
     def eject(self, room_name: str, ids: list[str], user_ids: list[str], ban: bool) -> list[str]:
-        """Daily's `POST /rooms/:name/eject`; with `ban`, the user ids may not join again."""
+        """Daily's `POST /rooms/:name/eject`. With `ban`, the `user_ids` (not the `ids`) may not
+        rejoin, but only while the meeting is active (daily-api.md §10): once the call empties,
+        or if it already was empty, the ban is forgotten and the old token gets in again."""
         for name, values in (("ids", ids), ("user_ids", user_ids)):
             if len(values) > MAX_EJECT_IDS:
                 raise invalid_request(f"{name} may contain at most {MAX_EJECT_IDS} entries")
@@ -150,14 +152,13 @@ class CallSimulator:
             ]
             for participant in targets:
                 self._remove(participant, now)
-            if ban:
-                banned = self.store.bans.setdefault(room_name, set())
-                banned.update(user_ids, (p.user_id for p in targets))
-                self.store.save()
+            if ban and room_name in self.store.meetings:
+                self.store.bans.setdefault(room_name, set()).update(user_ids)
         return [p.id for p in targets]
 
     def end_meeting(self, room_name: str) -> None:
-        """Everyone leaves (with webhooks); used when a room is deleted."""
+        """Everyone leaves (with webhooks): a room deleted with the `delete_room_ejects`
+        behaviour on (Daily does not document that a delete ejects anyone)."""
         now = self.clock.now()
         with self.store.lock:
             for participant in self.store.in_room(room_name):
@@ -200,6 +201,7 @@ class CallSimulator:
         if meeting is None:
             meeting = Meeting(id=str(uuid.uuid4()), room=room.name, start_ts=now)
             self.store.meetings[room.name] = meeting
+            self.store.meeting_history.append(meeting)
             self.outbox.emit(
                 "meeting.started",
                 {"start_ts": round(now, 3), "meeting_id": meeting.id, "room": room.name},
@@ -220,6 +222,7 @@ class CallSimulator:
             enable_screenshare=room_screenshare and (token.enable_screenshare if token else True),
         )
         self.store.participants[participant.id] = participant
+        meeting.max_participants = max(meeting.max_participants, len(self.store.in_room(room.name)))
         self.outbox.emit("participant.joined", _participant_payload(participant))
         for listener in self.listeners:
             listener.joined(room, participant, token)
@@ -228,14 +231,19 @@ class CallSimulator:
     def _remove(self, participant: Participant, now: float) -> bool:
         """Take one participant out; returns True when that ended the meeting."""
         self.store.participants.pop(participant.id, None)
+        for past in self.store.meeting_history:
+            if past.id == participant.meeting_id:
+                past.attended.append(attendance_of(participant, now))
         payload = _participant_payload(participant)
         payload["duration"] = round(now - participant.joined_at, 3)
         self.outbox.emit("participant.left", payload)
         if self.store.in_room(participant.room):
             return False
         meeting = self.store.meetings.pop(participant.room, None)
+        self.store.bans.pop(participant.room, None)  # bans live as long as the meeting
         if meeting is None:
             return False
+        meeting.end_ts = now
         for listener in self.listeners:
             listener.meeting_ended(meeting.room)
         self.outbox.emit(

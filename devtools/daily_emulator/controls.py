@@ -123,6 +123,18 @@ def redeliver(event_id: str, request: Request, emulator: EmulatorDep) -> dict[st
     return delivery.to_api()
 
 
+@router.get("/behaviour")
+def get_behaviour(emulator: EmulatorDep) -> dict[str, Any]:
+    return emulator.behaviour.to_api()
+
+
+@router.post("/behaviour")
+async def set_behaviour(request: Request, emulator: EmulatorDep) -> dict[str, Any]:
+    """Switch behaviours Daily does not promise, e.g. `{"delete_room_ejects": true}`."""
+    emulator.behaviour.update(await read_json_object(request))
+    return emulator.behaviour.to_api()
+
+
 @router.post("/faults")
 async def add_fault(request: Request, emulator: EmulatorDep) -> dict[str, Any]:
     return emulator.faults.add(await read_json_object(request)).to_api()
@@ -174,6 +186,7 @@ async def set_clock(request: Request, emulator: EmulatorDep) -> dict[str, float]
 
 @router.post("/reset")
 def reset(emulator: EmulatorDep) -> dict[str, Any]:
-    """Forget rooms, calls, bans, webhooks, faults and requests; keep config and domain id."""
+    """Forget rooms, calls, bans, webhooks, faults, requests and behaviour switches; keep
+    config and domain id."""
     emulator.reset()
     return {"reset": True, "domain_id": emulator.store.domain_id}

@@ -11,6 +11,7 @@ import string
 import uuid
 from typing import Any
 
+from .behaviour import Behaviour
 from .calls import CallSimulator
 from .errors import invalid_request, not_found, reject_unknown_keys
 from .properties import validate_room_properties
@@ -59,7 +60,15 @@ def _merge(config: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 class RoomBook:
-    def __init__(self, store: Store, calls: CallSimulator, clock: Clock, base_url: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        calls: CallSimulator,
+        clock: Clock,
+        base_url: str,
+        behaviour: Behaviour,
+    ) -> None:
+        self.behaviour = behaviour
         self.store = store
         self.calls = calls
         self.clock = clock
@@ -124,11 +133,14 @@ class RoomBook:
             return room.to_api(self.base_url)
 
     def delete(self, name: str) -> dict[str, Any]:
-        """Deleting ends the running meeting (participants leave, webhooks fire). A room whose
-        `exp` passed counts as already deleted: Daily answers 404 plus `deleted: true`."""
+        """Daily does not document that deleting a room ejects the people in it, so by default
+        they stay in the call; `behaviour.delete_room_ejects` makes the delete end the meeting
+        (participants leave, webhooks fire). A room whose `exp` passed counts as already
+        deleted: Daily answers 404 plus `deleted: true`."""
         with self.store.lock:
             room = self._room(name)
-            self.calls.end_meeting(name)
+            if self.behaviour.delete_room_ejects:
+                self.calls.end_meeting(name)
             del self.store.rooms[name]
             self.store.bans.pop(name, None)
             self.store.save()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from .behaviour import Behaviour
 from .calls import CallSimulator
 from .config import EmulatorConfig
 from .errors import DailyError
@@ -26,6 +27,7 @@ class Emulator:
         self.config = config
         self.clock = Clock()
         self.store = Store(config.state_file, config.initial_domain_id())
+        self.behaviour = Behaviour()
         self.outbox = WebhookOutbox(
             url=config.webhook_url,
             secret=config.webhook_secret,
@@ -33,9 +35,11 @@ class Emulator:
             retries=config.webhook_retries,
             backoff_s=config.webhook_backoff_s,
             timeout_s=config.webhook_timeout_s,
+            domain_id=self.store.domain_id,
+            should_drop=lambda: self.behaviour.drops_webhook(),
         )
         self.calls = CallSimulator(self.store, self.outbox, self.clock, config.api_key)
-        self.rooms = RoomBook(self.store, self.calls, self.clock, config.base_url)
+        self.rooms = RoomBook(self.store, self.calls, self.clock, config.base_url, self.behaviour)
         self.recordings = RecordingBook(
             self.store, self.outbox, self.clock, config.api_key, config.base_url
         )
@@ -50,8 +54,10 @@ class Emulator:
         self.store.clear()
         self.recordings.clear()
         self.outbox.clear()
+        self.outbox.reset_subscription()
         self.faults.clear()
         self.requests.clear()
+        self.behaviour.restore_defaults()
         self.clock.offset_s = 0.0
 
     def start_ticker(self) -> None:

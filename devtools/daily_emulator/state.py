@@ -1,5 +1,6 @@
-"""Everything the emulator remembers: rooms, bans and the domain id (persisted), plus the
-people currently "in a call" (not persisted: a restarted emulator is a dropped call).
+"""Everything the emulator remembers: rooms and the domain id (persisted), plus the people
+currently "in a call" and their meetings' bans (not persisted: a restarted emulator is a dropped
+call, and Daily keeps bans only in memory, while the meeting is active).
 
 One re-entrant lock guards all of it. FastAPI runs sync endpoints on a thread pool and the
 eject sweeper runs on its own thread, so even with one event loop state is touched concurrently.
@@ -89,9 +90,44 @@ class Participant:
 
 @dataclass
 class Meeting:
+    """One Daily session of a room; `attended` is what `GET /meetings` reports of it: each
+    participant who left (Daily's fields: seconds, ints), in the order they joined."""
+
     id: str
     room: str
     start_ts: float
+    end_ts: float | None = None
+    max_participants: int = 0
+    attended: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_api(self, now: float, in_call: list[Participant]) -> dict[str, Any]:
+        ongoing = self.end_ts is None
+        return {
+            "id": self.id,
+            "room": self.room,
+            "start_time": int(self.start_ts),
+            "duration": int((self.end_ts if self.end_ts is not None else now) - self.start_ts),
+            "ongoing": ongoing,
+            "max_participants": self.max_participants,
+            "participants": self.participants(now, in_call),
+        }
+
+    def participants(self, now: float, in_call: list[Participant]) -> list[dict[str, Any]]:
+        """Those who left, then (while it runs) those still in, with their time so far."""
+        current = [attendance_of(p, now) for p in in_call if p.meeting_id == self.id]
+        return sorted(
+            [*self.attended, *current], key=lambda p: (p["join_time"], p["participant_id"])
+        )
+
+
+def attendance_of(participant: Participant, left_at: float) -> dict[str, Any]:
+    return {
+        "user_id": participant.user_id,
+        "participant_id": participant.id,
+        "user_name": participant.user_name,
+        "join_time": int(participant.joined_at),
+        "duration": int(left_at - participant.joined_at),
+    }
 
 
 class Store:
@@ -103,8 +139,9 @@ class Store:
         self.domain_id = default_domain_id
         self.rooms: dict[str, Room] = {}
         self.participants: dict[str, Participant] = {}
-        self.meetings: dict[str, Meeting] = {}
-        self.bans: dict[str, set[str]] = {}
+        self.meetings: dict[str, Meeting] = {}  # room -> its running meeting
+        self.meeting_history: list[Meeting] = []  # every meeting, oldest first
+        self.bans: dict[str, set[str]] = {}  # room -> banned user_ids, while its meeting runs
         if state_file is not None and state_file.exists():
             self._load(state_file)
         else:
@@ -121,6 +158,7 @@ class Store:
             self.rooms.clear()
             self.participants.clear()
             self.meetings.clear()
+            self.meeting_history.clear()
             self.bans.clear()
             self.save()
 
@@ -134,7 +172,6 @@ class Store:
                 "format": STATE_FORMAT,
                 "domain_id": self.domain_id,
                 "rooms": [asdict(room) for room in self.rooms.values()],
-                "bans": {room: sorted(users) for room, users in self.bans.items() if users},
             }
             directory = self.state_file.parent
             directory.mkdir(parents=True, exist_ok=True)
@@ -152,8 +189,6 @@ class Store:
             snapshot = json.loads(state_file.read_text(encoding="utf-8"))
             self.domain_id = snapshot["domain_id"]
             rooms = [Room(**room) for room in snapshot.get("rooms", [])]
-            bans = {room: set(users) for room, users in snapshot.get("bans", {}).items()}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RuntimeError(f"cannot read emulator state file {state_file}: {exc}") from exc
         self.rooms = {room.name: room for room in sorted(rooms, key=lambda r: r.created_at)}
-        self.bans = bans

@@ -17,12 +17,13 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from .state import Clock
+from .state import Clock, iso_time
 
 WEBHOOK_VERSION = "1.0.0"
 
@@ -64,8 +65,60 @@ class Delivery:
         }
 
 
+CIRCUIT_BREAKER = "circuit-breaker"
+EXPONENTIAL = "exponential"
+CIRCUIT_BREAKER_FAILURES = 3  # Daily: three failures set state FAILED
+
+
+@dataclass
+class Subscription:
+    """The domain's one webhook, as `GET /v1/webhooks` shows it (daily-api.md §5, §10).
+
+    `circuit-breaker` (Daily's default): every failed attempt counts, and after three in a row
+    the webhook is FAILED: nothing more is sent until `POST /webhooks/:uuid` re-activates it.
+    `exponential`: a message is retried, then dropped; the webhook is never switched off.
+    Any success resets `failedCount`.
+    """
+
+    uuid: str
+    url: str
+    hmac: str | None
+    retry_type: str
+    event_types: list[str]
+    domain_id: str
+    created_at: float
+    updated_at: float
+    basic_auth: str | None = None
+    state: str = "ACTIVE"
+    failed_count: int = 0
+    last_moment_pushed: float | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "uuid": self.uuid,
+            "url": self.url,
+            "hmac": self.hmac,
+            "basicAuth": self.basic_auth,
+            "retryType": self.retry_type,
+            "eventTypes": list(self.event_types),
+            "state": self.state,
+            "failedCount": self.failed_count,
+            "lastMomentPushed": iso_time(self.last_moment_pushed)
+            if self.last_moment_pushed
+            else None,
+            "domainId": self.domain_id,
+            "createdAt": iso_time(self.created_at),
+            "updatedAt": iso_time(self.updated_at),
+        }
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
 class WebhookOutbox:
-    """Records every event; sends them when a URL is configured (else outcome `skipped`)."""
+    """Records every event; sends them to the subscription when there is one (else outcome
+    `skipped`). While the subscription is FAILED, or when the drop switch picks an event, the
+    event is recorded as `not-sent` / `dropped` and never sent."""
 
     def __init__(
         self,
@@ -76,9 +129,26 @@ class WebhookOutbox:
         retries: int = 3,
         backoff_s: float = 0.25,
         timeout_s: float = 5.0,
+        domain_id: str = "",
+        should_drop: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.url = url
-        self.secret = secret
+        # A URL given at start-up is a webhook made beforehand; its messages are retried
+        # `retries` times and it is never switched off (Daily's exponential mode, faster).
+        self.subscription: Subscription | None = None
+        if url is not None:
+            now = clock.now()
+            self.subscription = Subscription(
+                uuid=str(uuid.uuid4()),
+                url=url,
+                hmac=secret,
+                retry_type=EXPONENTIAL,
+                event_types=[],
+                domain_id=domain_id,
+                created_at=now,
+                updated_at=now,
+            )
+        self._initial_subscription = self.subscription
+        self.should_drop = should_drop
         self.clock = clock
         self.retries = retries
         self.backoff_s = backoff_s
@@ -157,8 +227,15 @@ class WebhookOutbox:
             delivery = Delivery(self._next_seq, envelope, encode_body(envelope), redelivery_of)
             self._next_seq += 1
             self._deliveries.append(delivery)
-            if self.url is None:
+            subscription = self.subscription
+            if subscription is None or not subscription.wants(envelope["type"]):
                 delivery.outcome = "skipped"
+                return delivery
+            if subscription.state != "ACTIVE":
+                delivery.outcome = "not-sent"
+                return delivery
+            if redelivery_of is None and self.should_drop():
+                delivery.outcome = "dropped"
                 return delivery
             self._pending += 1
             self._ensure_worker()
@@ -190,25 +267,61 @@ class WebhookOutbox:
         for attempt in range(1 + self.retries):
             if attempt and self._stop.wait(self.backoff_s * 2 ** (attempt - 1)):
                 break
-            status, error = self._send_once(client, delivery.body)
+            subscription = self.subscription
+            if subscription is None or subscription.state != "ACTIVE":
+                with self._lock:
+                    delivery.outcome = "not-sent"
+                return
+            status, error = self._send_once(client, subscription, delivery.body)
             with self._lock:
                 delivery.attempts += 1
                 delivery.status_codes.append(status)
                 if error:
                     delivery.errors.append(error)
                 if status == 200:  # Daily counts anything but 200 as a failure
+                    subscription.failed_count = 0
+                    subscription.last_moment_pushed = self.clock.now()
                     delivery.outcome = "delivered"
                     return
+                subscription.failed_count += 1
+                if (
+                    subscription.retry_type == CIRCUIT_BREAKER
+                    and subscription.failed_count >= CIRCUIT_BREAKER_FAILURES
+                ):
+                    subscription.state = "FAILED"
         with self._lock:
             delivery.outcome = "failed"
 
-    def _send_once(self, client: httpx.Client, body: bytes) -> tuple[int | None, str | None]:
+    def verify(self, url: str) -> bool:
+        """Daily's check before it saves a webhook: `{"test":"test"}` must get a 200."""
+        body = encode_body({"test": "test"})
+        try:
+            response = httpx.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout_s,
+            )
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def reset_subscription(self) -> None:
+        self.subscription = self._initial_subscription
+        if self.subscription is not None:
+            self.subscription.state, self.subscription.failed_count = "ACTIVE", 0
+
+    def _send_once(
+        self, client: httpx.Client, subscription: Subscription, body: bytes
+    ) -> tuple[int | None, str | None]:
         timestamp = str(int(time.time()))  # real time: receivers check it against their clock
         headers = {"Content-Type": "application/json", "X-Webhook-Timestamp": timestamp}
-        if self.secret:
-            headers["X-Webhook-Signature"] = sign(self.secret, timestamp, body)
+        if subscription.hmac:
+            headers["X-Webhook-Signature"] = sign(subscription.hmac, timestamp, body)
+        if subscription.basic_auth:
+            headers["Authorization"] = f"Basic {subscription.basic_auth}"
         try:
-            response = client.post(self.url or "", content=body, headers=headers)
+            response = client.post(subscription.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         return response.status_code, None

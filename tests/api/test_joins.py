@@ -58,7 +58,7 @@ def test_student_joins_by_code_with_a_non_owner_token(
     assert claims["r"] == session["room_name"]
     issued = datetime.fromtimestamp(claims["iat"], UTC)
     expires = datetime.fromtimestamp(claims["exp"], UTC)
-    assert expires - issued <= timedelta(hours=4)
+    assert expires - issued == timedelta(minutes=15)  # STUDENT_TOKEN_TTL_MINUTES' default
     by_id = client.post(f"{SESSIONS}/{session['id']}/join", headers=student.headers)
     assert by_id.status_code == 200
     assert by_id.json()["role"] == "student"
@@ -143,13 +143,13 @@ def test_leave_and_participants(
     listing = client.get(f"{SESSIONS}/{session['id']}/participants", headers=student.headers)
     assert listing.status_code == 200
     rows = {row["role"]: row for row in listing.json()["items"]}
-    assert rows["teacher"]["status"] == "joined"
+    assert rows["teacher"]["status"] == "seated"  # a token, but no webhook says they came in
     assert rows["student"]["status"] == "left"
     assert rows["student"]["left_at"] is not None
     assert rows["student"]["full_name"] == "Sam Student"
     summary = client.get(f"{SESSIONS}/{session['id']}", headers=teacher.headers).json()
-    assert summary["participant_count"] == 1
-    assert summary["present_count"] == 1
+    assert summary["participant_count"] == summary["seated_count"] == 1
+    assert summary["present_count"] == 0
     outsider = make_account("student")
     url = f"{SESSIONS}/{session['id']}"
     assert client.get(f"{url}/participants", headers=outsider.headers).status_code == 404
@@ -198,7 +198,7 @@ def test_a_seat_is_logged_once_and_a_rejoin_keeps_it(
     assert seated[0]["actor_id"] == str(student.id)
     assert seated[0]["source"] == "api"
     (row,) = client.get(f"{url}/participants", headers=teacher.headers).json()["items"]
-    assert row["status"] == "joined"
+    assert row["status"] == "seated"
     assert row["left_at"] is None
 
 
@@ -237,3 +237,19 @@ def test_api_token_mode_asks_daily_for_each_token(
     # Screen share is governed by the room's permissions, so a student can be invited to it.
     assert watcher["enable_screenshare"] is True
     assert watcher["user_id"] == str(student.id)
+
+
+def test_student_token_lifetime_is_configurable_the_teachers_is_not(
+    session_factory, teacher: Account, student: Account, daily: FakeDaily
+) -> None:
+    from app.main import create_app
+
+    app = create_app(make_settings(student_token_ttl_minutes=5))
+    app.state.session_factory = session_factory
+    with TestClient(app) as client:
+        session = create_session(client, teacher)
+        url = f"{SESSIONS}/{session['id']}/join"
+        teacher_claims = claims_of(client.post(url, headers=teacher.headers).json()["token"])
+        student_claims = claims_of(seat(client, student, session)["token"])
+    assert student_claims["exp"] - student_claims["iat"] == 5 * 60
+    assert teacher_claims["exp"] == int(datetime.fromisoformat(session["expires_at"]).timestamp())

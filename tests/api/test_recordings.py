@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.daily.client import DailyClient, build_http_client
-from app.services.sessions.reconcile import reconcile
+from app.services.reconcile import reconcile
 from tests.conftest import Account, AccountFactory
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import SESSIONS, create_session, seat

@@ -210,8 +210,8 @@ def test_list_includes_sessions_joined_as_a_student(
     seat(client, student, session)
     page = client.get(SESSIONS, headers=student.headers).json()
     assert [item["id"] for item in page["items"]] == [session["id"]]
-    assert page["items"][0]["participant_count"] == 1
-    assert page["items"][0]["present_count"] == 1
+    assert page["items"][0]["seated_count"] == 1
+    assert page["items"][0]["present_count"] == 0  # seated, not (yet) in the call
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "status=paused"])

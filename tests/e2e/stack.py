@@ -240,6 +240,7 @@ def start_stack(token_mode: str, database_url: str, workdir: Path) -> Stack:
             daily_api_key=api_key,
             daily_api_url=f"{emulator_url}/v1",
             daily_webhook_secret=webhook_secret,
+            public_base_url=api_url,
             daily_token_mode=token_mode,
             daily_max_attempts=MAX_ATTEMPTS,
             daily_retry_budget_seconds=RETRY_BUDGET_S,

@@ -19,6 +19,7 @@ def test_a_leftover_env_file_changes_nothing(
         secret_key="e2e-secret-key-that-is-long-enough-0123456789",
         daily_api_key="e2e-key",
         daily_webhook_secret="ZTJlLXNlY3JldA==",
+        public_base_url="http://127.0.0.1:8000",
         daily_token_mode="api",
     )
     leftover = tmp_path / ".env"

@@ -136,6 +136,22 @@ def test_eject_with_ban_blocks_rejoin(emu: Emulated) -> None:
         "meeting.started",
         "participant.joined",
     ]
+    # The meeting ended in between, and Daily keeps a ban only while the meeting is active.
+    assert emu.join("cls", emu.token(room_name="cls", user_id="troll"))
+
+
+def test_a_ban_needs_an_active_meeting_and_user_ids(emu: Emulated) -> None:
+    emu.create_room(name="cls")
+    before = emu.api.post("/v1/rooms/cls/eject", json={"user_ids": ["early"], "ban": True})
+    assert before.json() == {"ejectedIds": []}  # nobody there: success, and nothing remembered
+    emu.join("cls", emu.token(room_name="cls", user_id="early"))
+    other = emu.join("cls", emu.token(room_name="cls", user_id="by-id"))
+    emu.join("cls", emu.token(room_name="cls", user_id="stays"))
+    by_id = {"ids": [other["participant_id"]], "ban": True}
+    assert emu.api.post("/v1/rooms/cls/eject", json=by_id).status_code == 200
+    assert emu.join("cls", emu.token(room_name="cls", user_id="by-id"))  # ids are not banned
+    emu.api.post("/v1/rooms/cls/eject", json={"user_ids": ["early"], "ban": True})
+    assert _refusal(emu, "cls", emu.token(room_name="cls", user_id="early")) == (403, "ejected")
 
 
 def test_eject_validation(emu: Emulated) -> None:
@@ -146,7 +162,8 @@ def test_eject_validation(emu: Emulated) -> None:
     assert emu.api.post("/v1/rooms/ghost/eject", json={"ids": ["x"]}).status_code == 404
 
 
-def test_ejecting_everyone_and_deleting_end_the_meeting(emu: Emulated) -> None:
+def test_ejecting_everyone_ends_the_meeting_deleting_does_not_by_default(emu: Emulated) -> None:
+    """Daily does not document that deleting a room ejects anyone (daily-api.md §10)."""
     emu.create_room(name="a")
     emu.create_room(name="b")
     emu.join("a", user_id="x")
@@ -154,8 +171,23 @@ def test_ejecting_everyone_and_deleting_end_the_meeting(emu: Emulated) -> None:
     emu.api.post("/v1/rooms/a/eject", json={"user_ids": ["x"]})
     emu.api.delete("/v1/rooms/b")
     ended = [d["payload"]["room"] for d in emu.flush() if d["type"] == "meeting.ended"]
-    assert ended == ["a", "b"]
+    assert ended == ["a"]
+    assert list(emu.api.get("/v1/presence").json()) == ["b"]
+
+
+def test_the_delete_ejects_switch(emu: Emulated) -> None:
+    assert emu.anon.get("/_emulator/behaviour").json()["delete_room_ejects"] is False
+    switched = emu.anon.post("/_emulator/behaviour", json={"delete_room_ejects": True})
+    assert switched.json()["delete_room_ejects"] is True
+    assert emu.anon.post("/_emulator/behaviour", json={"nope": True}).status_code == 400
+    assert emu.anon.post("/_emulator/behaviour", json={"delete_room_ejects": 1}).status_code == 400
+    emu.create_room(name="b")
+    emu.join("b", user_id="y")
+    emu.api.delete("/v1/rooms/b")
+    assert [d["type"] for d in emu.flush()][-1] == "meeting.ended"
     assert emu.api.get("/v1/presence").json() == {}
+    emu.anon.post("/_emulator/reset")
+    assert emu.anon.get("/_emulator/behaviour").json()["delete_room_ejects"] is False
 
 
 def test_presence_is_grouped_by_room(emu: Emulated) -> None:

@@ -48,8 +48,9 @@ def test_state_survives_a_restart(make_emulator: Callable[..., Emulated], tmp_pa
     room = second.api.get("/v1/rooms/kept").json()
     assert (room["privacy"], room["config"]) == ("private", {"max_participants": 3})
     assert second.api.get("/v1/rooms/dropped").status_code == 404
-    refused = second.anon.post("/_emulator/rooms/kept/join", json={"token": token})
-    assert refused.json()["type"] == "ejected"
+    # Bans are Daily's in-memory state of an active meeting: a restart forgets them.
+    rejoined = second.anon.post("/_emulator/rooms/kept/join", json={"token": token})
+    assert rejoined.status_code == 200, rejoined.text
 
 
 def test_domain_id_is_stable_without_a_state_file(make_emulator: Callable[..., Emulated]) -> None:

@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from app.services.daily.client import (
+    ROOM_DELETE_INTERVAL_SECONDS,
     DailyAPIError,
     DailyClient,
     DailyRoom,
@@ -85,6 +86,65 @@ def test_eject_sends_user_ids_and_ban(daily: DailyClient, daily_mock):
 
     assert daily.eject(ROOM, user_ids=["u-1"], ban=True) == ["p-1"]
     assert sent_json(route) == {"user_ids": ["u-1"], "ban": True}
+
+
+def test_eject_batches_by_100_and_never_sends_an_empty_list(daily: DailyClient, daily_mock):
+    route = daily_mock.post(f"/rooms/{ROOM}/eject").mock(
+        side_effect=lambda request: httpx.Response(
+            200, json={"ejectedIds": json.loads(request.content)["user_ids"]}
+        )
+    )
+    user_ids = [f"u-{n}" for n in range(250)]
+
+    assert daily.eject(ROOM, user_ids=user_ids, ban=False) == user_ids
+    assert [len(sent_json(route, n)["user_ids"]) for n in range(3)] == [100, 100, 50]
+    assert all("ban" not in sent_json(route, n) for n in range(3))
+    assert daily.eject(ROOM, user_ids=[], ban=True) == []
+    assert route.call_count == 3
+
+
+def test_eject_from_a_gone_room_is_success(daily: DailyClient, daily_mock):
+    """Room deleted or expired: nobody can be in it (daily-api.md §10 leaves this open)."""
+    daily_mock.post(f"/rooms/{ROOM}/eject").respond(404, json={"error": "not-found"})
+    assert daily.eject(ROOM, user_ids=["u-1"], ban=True) == []
+
+
+def test_room_deletes_are_paced(daily: DailyClient, daily_mock, clock: FakeClock):
+    daily_mock.delete(f"/rooms/{ROOM}").respond(json={"deleted": True, "name": ROOM})
+    for _ in range(3):
+        daily.delete_room(ROOM)
+    assert clock.sleeps == [pytest.approx(ROOM_DELETE_INTERVAL_SECONDS)] * 2
+    assert ROOM_DELETE_INTERVAL_SECONDS >= 30 / 50  # Daily: 50 deletes per 30 s
+
+
+def test_meetings_and_their_participants_are_paged_to_the_end(daily: DailyClient, daily_mock):
+    meetings = daily_mock.get("/meetings").mock(
+        side_effect=[
+            httpx.Response(200, json={"total_count": 2, "data": [{"id": "m-2"}, {"id": "m-1"}]}),
+            httpx.Response(200, json={"total_count": 2, "data": []}),
+        ]
+    )
+    person = {"participant_id": "p-1", "user_id": "u", "join_time": 1_900_000_000, "duration": 61}
+    people = daily_mock.get("/meetings/m-1/participants").mock(
+        side_effect=[
+            httpx.Response(200, json={"data": [person]}),
+            httpx.Response(200, json={"data": []}),
+        ]
+    )
+
+    since = datetime(2030, 1, 1, tzinfo=UTC)
+    assert [m["id"] for m in daily.iter_meetings(ROOM, started_after=since)] == ["m-2", "m-1"]
+    assert meetings.calls[0].request.url.params["room"] == ROOM
+    assert meetings.calls[0].request.url.params["timeframe_start"] == str(int(since.timestamp()))
+    assert meetings.calls[1].request.url.params["starting_after"] == "m-1"
+    (attended,) = daily.iter_meeting_participants("m-1")
+    assert (attended.participant_id, attended.user_id, attended.duration_seconds) == (
+        "p-1",
+        "u",
+        61,
+    )
+    assert attended.join_time == datetime.fromtimestamp(1_900_000_000, UTC)
+    assert people.calls[1].request.url.params["joined_after"] == "p-1"
 
 
 def test_create_meeting_token_posts_properties(daily: DailyClient, daily_mock):

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.services.daily.unix_time import unix_time
-from app.services.webhooks.events import (
+from app.services.daily.webhook_events import (
     NOT_JSON,
     DailyEvent,
     parse_body,

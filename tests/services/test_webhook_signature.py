@@ -84,17 +84,16 @@ def test_a_tampered_body_is_refused() -> None:
         check(tampered, sign(PRETTY, TS, SECRET), parsed=json.loads(tampered))
 
 
-@pytest.mark.parametrize(
-    "skew", [timedelta(minutes=-5, seconds=-1), timedelta(minutes=5, seconds=1)]
-)
-def test_a_timestamp_more_than_five_minutes_away_is_refused(skew: timedelta) -> None:
+@pytest.mark.parametrize("skew", [timedelta(hours=-1, seconds=-1), timedelta(hours=1, seconds=1)])
+def test_a_timestamp_more_than_an_hour_away_is_refused(skew: timedelta) -> None:
     stale = str(int((NOW + skew).timestamp()))
     with pytest.raises(InvalidWebhookSignature, match="too far"):
         check(PRETTY, sign(PRETTY, stale, SECRET), stale)
 
 
-def test_a_timestamp_within_five_minutes_is_accepted() -> None:
-    recent = str(int((NOW - timedelta(minutes=4, seconds=59)).timestamp()))
+def test_a_retry_up_to_an_hour_late_is_accepted() -> None:
+    """Exponential retries come up to 15 minutes late, perhaps with the first timestamp."""
+    recent = str(int((NOW - timedelta(minutes=59, seconds=59)).timestamp()))
     check(PRETTY, sign(PRETTY, recent, SECRET), recent)
 
 

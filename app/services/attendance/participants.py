@@ -8,12 +8,18 @@ from sqlalchemy.orm import Session
 from app.core.errors import CannotRemoveTeacher, ParticipantNotFound
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
-from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
+from app.models.participant import (
+    ConnectionStatus,
+    ParticipantRole,
+    RosterStatus,
+    SessionParticipant,
+)
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User
 from app.schemas.session import ParticipantList, ParticipantRead
 from app.services.daily.client import DailyClient
 from app.services.sessions.access import load_owned, load_visible
+from app.services.sessions.lifecycle import effective_status
 
 
 def list_participants(db: Session, *, user: User, session_id: uuid.UUID) -> ParticipantList:
@@ -24,15 +30,26 @@ def list_participants(db: Session, *, user: User, session_id: uuid.UUID) -> Part
                 user_id=participant.user_id,
                 full_name=member.full_name,
                 role=participant.role,
-                status=participant.status,
+                status=roster_status(participant, in_call=in_call),
                 first_joined_at=participant.first_joined_at,
                 last_joined_at=participant.last_joined_at,
                 left_at=participant.left_at,
                 removed=participant.removed_at is not None,
             )
-            for participant, member in participant_crud.list_with_users(db, session_id)
+            for participant, member, in_call in participant_crud.roster(db, session_id)
         ]
     )
+
+
+def roster_status(participant: SessionParticipant, *, in_call: bool) -> RosterStatus:
+    """Removed beats everything; then Daily's word (`in_call`); then the stored place."""
+    if participant.removed_at is not None:
+        return RosterStatus.REMOVED
+    if in_call:
+        return RosterStatus.IN_CALL
+    if participant.status is ConnectionStatus.LEFT:
+        return RosterStatus.LEFT
+    return RosterStatus.SEATED
 
 
 def remove_participant(
@@ -55,7 +72,10 @@ def remove_participant(
     """
     session = load_owned(db, teacher, session_id, lock=False)
     _removable(db, session, user_id)
-    if session.status is not SessionStatus.ENDED:  # an ended session's room is already gone
+    # A session past its end (reconciled or not) has no call: its room expired and ejected
+    # everyone (`eject_at_room_exp`), or the end ejected them. Otherwise a 404 from the eject
+    # (the room is gone) is success: there is nobody to eject.
+    if effective_status(session, now) is not SessionStatus.ENDED:
         daily.eject(session.room_name, user_ids=[str(user_id)], ban=True)
     session = load_owned(db, teacher, session_id, lock=True)
     participant = _removable(db, session, user_id)

@@ -22,7 +22,7 @@ from app.models.recording import Recording, RecordingStatus
 from app.models.session import TutoringSession
 from app.services.daily.client import DailyClient
 from app.services.daily.unix_time import unix_time
-from app.services.webhooks.events import DailyEvent
+from app.services.daily.webhook_events import DailyEvent
 
 logger = logging.getLogger(__name__)
 

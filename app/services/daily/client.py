@@ -12,12 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from app.core.config import Settings
+from app.services.daily.pacing import Pacer
 from app.services.daily.transport import (
     REAL_DAILY_HOST,
     DailyAPIError,
@@ -36,8 +37,11 @@ __all__ = [
     "DailyClient",
     "DailyRoom",
     "DailyUnavailableError",
+    "DailyWebhook",
+    "MeetingAttendance",
     "api_key_value",
     "build_http_client",
+    "is_rate_limited",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,6 +52,10 @@ _PAGE_SIZE = 100  # Daily's maximum `limit`
 _EJECT_BATCH = 100  # Daily takes at most 100 user_ids per eject
 STUDENT_SENDS = ("video", "audio")
 SCREEN_SENDS = ("screenVideo", "screenAudio")
+
+# `DELETE /rooms/:name` has its own limit, about 50 per 30 s per domain (daily-api.md §6), shared
+# by live session ends and reconcile; 0.7 s apart keeps one process at 43 per 30 s.
+ROOM_DELETE_INTERVAL_SECONDS = 0.7
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,53 @@ class DailyRoom:
         return unix_time(exp)
 
 
+@dataclass(frozen=True)
+class DailyWebhook:
+    """Daily's webhook object (camelCase keys, daily-api.md §5); `hmac` is never kept."""
+
+    uuid: str
+    url: str
+    state: str
+    failed_count: int
+    retry_type: str
+    event_types: tuple[str, ...]
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> DailyWebhook:
+        return cls(
+            uuid=str(body["uuid"]),
+            url=str(body.get("url") or ""),
+            state=str(body.get("state") or ""),
+            failed_count=int(body.get("failedCount") or 0),
+            retry_type=str(body.get("retryType") or "circuit-breaker"),
+            event_types=tuple(body.get("eventTypes") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class MeetingAttendance:
+    """One participant of one Daily meeting, from `/meetings` (times in seconds)."""
+
+    participant_id: str  # equals the webhooks' `session_id`
+    user_id: str | None
+    join_time: datetime
+    duration_seconds: float
+
+    @classmethod
+    def from_api(cls, body: dict[str, Any]) -> MeetingAttendance:
+        return cls(
+            participant_id=str(body["participant_id"]),
+            user_id=body.get("user_id"),
+            join_time=datetime.fromtimestamp(float(body["join_time"]), UTC),
+            duration_seconds=float(body.get("duration") or 0),
+        )
+
+
+def is_rate_limited(error: Exception) -> bool:
+    """Daily kept answering 429 until the retries ran out: try later, it is not a failure."""
+    return isinstance(error, DailyUnavailableError) and error.status_code_from_daily == 429
+
+
 def _room_path(template: str, name: str) -> str:
     """Validated first, so a name like '../x' can never reach another endpoint."""
     if not ROOM_NAME_RE.match(name):
@@ -104,6 +159,7 @@ class DailyClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._transport = DailyTransport(http, settings, on_call=on_call, sleep=sleep, clock=clock)
+        self._delete_pacer = Pacer(ROOM_DELETE_INTERVAL_SECONDS, sleep, clock)
         self._domain_id: str | None = None
         self._domain_lock = threading.Lock()
 
@@ -186,8 +242,13 @@ class DailyClient:
 
     def delete_room(self, name: str) -> bool:
         """False when Daily has no such room: it answers 404 for missing rooms and for rooms
-        whose `exp` passed (already implicitly deleted), so deleting is idempotent."""
+        whose `exp` passed (already implicitly deleted), so deleting is idempotent.
+
+        Paced (`ROOM_DELETE_INTERVAL_SECONDS`) across every thread of the process. A 429 that
+        outlasts the retries raises `DailyUnavailableError` with status 429: see
+        `is_rate_limited`; callers treat it as "later", reconcile deletes the room then."""
         call = DailyCall("DELETE", "/rooms/{name}", _room_path("/rooms/{name}", name))
+        self._delete_pacer.wait()
         return self._transport.request(call, allow=(404,)).status_code != 404
 
     def iter_rooms(self, prefix: str) -> Iterator[DailyRoom]:
@@ -211,17 +272,80 @@ class DailyClient:
             starting_after = last_id
 
     def eject(self, room_name: str, *, user_ids: list[str], ban: bool) -> list[str]:
-        """Remove participants by token `user_id` (`ban` blocks rejoining with it). The only
-        way to end a call early: a changed `exp` does not affect people already inside."""
+        """Remove participants by token `user_id` (`ban` blocks rejoining with it, but only while
+        the meeting is active: daily-api.md §10). The only way to end a call early: a changed
+        `exp` does not affect people already inside, and deleting a room is not documented to.
+
+        Sent in batches of at most 100, and never with an empty list (Daily refuses one).
+        Daily counts absent participants as ejected; a 404 (the room is gone or expired)
+        means nobody can be in it, so it is success too."""
         path = _room_path("/rooms/{name}/eject", room_name)
         ejected: list[str] = []
         for start in range(0, len(user_ids), _EJECT_BATCH):
             body: dict[str, Any] = {"user_ids": user_ids[start : start + _EJECT_BATCH]}
             if ban:
                 body["ban"] = True
-            response = self._transport.request(DailyCall("POST", "/rooms/{name}/eject", path, body))
+            call = DailyCall("POST", "/rooms/{name}/eject", path, body)
+            response = self._transport.request(call, allow=(404,))
+            if response.status_code == 404:
+                return ejected
             ejected.extend(response.json().get("ejectedIds") or [])
         return ejected
+
+    def iter_meetings(self, room_name: str, *, started_after: datetime) -> Iterator[dict[str, Any]]:
+        """The room's meetings (`id`, `start_time`, `ongoing`, …), newest first, paged with
+        `starting_after` until an empty page (a short page is not documented as the end)."""
+        params: dict[str, str | int] = {
+            "room": room_name,
+            "timeframe_start": unix_seconds(started_after),
+            "limit": _PAGE_SIZE,
+            "no_participants": "true",
+        }
+        while True:
+            page = self._transport.request(
+                DailyCall("GET", "/meetings", "/meetings", params=params)
+            ).json()
+            meetings = page.get("data") or []
+            yield from meetings
+            last_id = meetings[-1].get("id") if meetings else None
+            if not last_id or last_id == params.get("starting_after"):
+                return
+            params["starting_after"] = last_id
+
+    def iter_meeting_participants(self, meeting_id: str) -> Iterator[MeetingAttendance]:
+        """Everyone Daily recorded in one meeting, paged with `joined_after=<participant_id>`.
+        Daily leaves out joins shorter than 10 s (daily-api.md §7)."""
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", meeting_id):
+            raise ValueError("a Daily meeting id is letters, digits and dashes")
+        path = f"/meetings/{meeting_id}/participants"
+        params: dict[str, str | int] = {"limit": _PAGE_SIZE}
+        while True:
+            call = DailyCall("GET", "/meetings/{id}/participants", path, params=dict(params))
+            people = self._transport.request(call).json().get("data") or []
+            yield from (MeetingAttendance.from_api(person) for person in people)
+            last = people[-1].get("participant_id") if people else None
+            if not last or last == params.get("joined_after"):
+                return
+            params["joined_after"] = last
+
+    def list_webhooks(self) -> list[DailyWebhook]:
+        """The domain's webhooks (Daily answers a bare list; some accounts wrap it in `data`)."""
+        body = self._transport.request(DailyCall("GET", "/webhooks", "/webhooks")).json()
+        items = body.get("data") if isinstance(body, dict) else body
+        return [DailyWebhook.from_api(item) for item in items or []]
+
+    def create_webhook(self, settings: dict[str, Any]) -> DailyWebhook:
+        """Daily first POSTs `{"test":"test"}` to the URL and answers 400 unless it gets a 200."""
+        call = DailyCall("POST", "/webhooks", "/webhooks", settings)
+        return DailyWebhook.from_api(self._transport.request(call).json())
+
+    def update_webhook(self, webhook_uuid: str, settings: dict[str, Any]) -> DailyWebhook:
+        """Update, and re-activate a FAILED webhook (Daily re-tests the URL first)."""
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", webhook_uuid):
+            raise ValueError("a Daily webhook uuid is letters, digits and dashes")
+        path = f"/webhooks/{webhook_uuid}"
+        call = DailyCall("POST", "/webhooks/{uuid}", path, settings)
+        return DailyWebhook.from_api(self._transport.request(call).json())
 
     def get_domain_id(self) -> str:
         """`domain_id` (claim `d` of self-signed tokens) from `GET /` of the API. It is fixed for

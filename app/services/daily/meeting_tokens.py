@@ -48,11 +48,14 @@ class TokenGrant:
             raise ValueError("expires_at must be timezone-aware")
 
 
-def token_expiry(now: datetime, room_expires_at: datetime) -> datetime:
-    """At most four hours ahead and never past the room's `exp`: a token outliving its room is
-    useless, and a short one limits the damage of a leaked link. May be in the past when the
-    room has expired; callers refuse such joins before minting."""
-    return min(now + MAX_TOKEN_LIFETIME, room_expires_at)
+def token_expiry(
+    now: datetime, room_expires_at: datetime, lifetime: timedelta = MAX_TOKEN_LIFETIME
+) -> datetime:
+    """At most `lifetime` (four hours at most) ahead and never past the room's `exp`: a token
+    outliving its room is useless, and a short one limits the damage of a leaked link or of a
+    removal Daily forgot. May be in the past when the room has expired; callers refuse such
+    joins before minting."""
+    return min(now + min(lifetime, MAX_TOKEN_LIFETIME), room_expires_at)
 
 
 def grant_properties(grant: TokenGrant) -> dict[str, Any]:
@@ -101,6 +104,7 @@ class MeetingTokenMinter:
     def __init__(self, daily: DailyClient, settings: Settings) -> None:
         self._daily = daily
         self._mode = settings.daily_token_mode
+        self.student_token_lifetime = timedelta(minutes=settings.student_token_ttl_minutes)
         self._key = api_key_value(settings)
 
     def mint(self, grant: TokenGrant, *, now: datetime | None = None) -> str:

@@ -10,7 +10,12 @@ from typing import Protocol
 
 from app.models.participant import ParticipantRole
 from app.schemas.session import JoinInfo
-from app.services.daily.meeting_tokens import MeetingTokenMinter, TokenGrant, token_expiry
+from app.services.daily.meeting_tokens import (
+    MAX_TOKEN_LIFETIME,
+    MeetingTokenMinter,
+    TokenGrant,
+    token_expiry,
+)
 
 
 class Room(Protocol):
@@ -36,7 +41,9 @@ def issue_join_info(
     now: datetime,
     start_cloud_recording: bool = False,
 ) -> JoinInfo:
-    expires_at = token_expiry(now, session.expires_at)
+    """The teacher's token lasts up to four hours, a student's `STUDENT_TOKEN_TTL_MINUTES`."""
+    lifetime = MAX_TOKEN_LIFETIME if is_owner else minter.student_token_lifetime
+    expires_at = token_expiry(now, session.expires_at, lifetime)
     grant = TokenGrant(
         room_name=session.room_name,
         user_id=str(user_id),

@@ -20,6 +20,7 @@ from app.models.event import EventSource
 from app.models.presence import PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
 from app.services.daily.client import DailyClient
+from app.services.sessions import room_closing
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +98,13 @@ def end(
     reason: str = "ended_by_teacher",
     delete_room: bool = True,
 ) -> bool:
-    """→ ended: participants marked left, open presence closed, the Daily room deleted.
+    """→ ended: participants marked left, open presence closed, the call ended.
 
-    The room is deleted after the commit, so a failed commit never leaves a live
-    session without its room; a failed delete is logged and reconcile retries it.
-    Returns whether anything changed (ending twice is a no-op). `delete_room=False` leaves
-    the room to the caller (reconcile paces its deletes under Daily's rate limit).
+    After the commit everyone is ejected and the room deleted (`room_closing.close_room`), so
+    a failed commit never leaves a live session without its room; a failed eject or delete is
+    logged and reconcile retries it. Returns whether anything changed (ending twice is a
+    no-op). `delete_room=False` still ejects but leaves the delete to the caller (reconcile's
+    room sweep).
     """
     if session.status is SessionStatus.ENDED:
         return False
@@ -120,7 +122,6 @@ def end(
         payload={"reason": reason, "ended_at": ended_at.isoformat()},
         occurred_at=now,
     )
-    if delete_room:
-        room_name = session.room_name
-        after_commit(db, lambda: daily.delete_room(room_name))
+    room_name, people = session.room_name, room_closing.people_of(db, session)
+    after_commit(db, lambda: room_closing.close_room(daily, room_name, people, delete=delete_room))
     return True

@@ -35,7 +35,7 @@ from app.schemas.session import (
 )
 from app.services.daily.client import DailyClient
 from app.services.daily.meeting_tokens import MeetingTokenMinter
-from app.services.sessions import lifecycle
+from app.services.sessions import lifecycle, room_closing
 from app.services.sessions.access import load_owned, load_visible
 from app.services.sessions.join_info import issue_join_info
 from app.services.sessions.room_codes import generate_room_code
@@ -306,17 +306,17 @@ def end_session(
 
 def delete_session(db: Session, *, daily: DailyClient, user: User, session_id: uuid.UUID) -> None:
     """Delete the row (and, by cascade, its participants, events and recordings), then the
-    room and the recordings at Daily.
+    call, the room and the recordings at Daily.
 
     Daily's part goes after the commit: if Daily fails then, the session is still
     gone, the failure is logged, and reconcile removes the orphaned room and recordings
     (it lists Daily's recordings of rooms no session owns).
     """
     session = load_owned(db, user, session_id, lock=True)
-    room_name = session.room_name
+    room_name, people = session.room_name, room_closing.people_of(db, session)
     recording_ids = recording_crud.ids_for_session(db, session.id)
     db.execute(delete(TutoringSession).where(TutoringSession.id == session.id))
     db.expunge(session)
-    after_commit(db, lambda: daily.delete_room(room_name))
+    after_commit(db, lambda: room_closing.close_room(daily, room_name, people, delete=True))
     for recording_id in recording_ids:
         after_commit(db, partial(daily.delete_recording, recording_id))

@@ -20,6 +20,7 @@ def to_reads(db: Session, sessions: Sequence[TutoringSession], now: datetime) ->
                 **{column: getattr(session, column) for column in _COLUMNS},
                 "status": effective_status(session, now),
                 "room_code": format_room_code(session.room_code),
+                "seated_count": counts.get(session.id, (0, 0))[0],
                 "participant_count": counts.get(session.id, (0, 0))[0],
                 "present_count": counts.get(session.id, (0, 0))[1],
             }

@@ -4,7 +4,8 @@ Daily delivers at least once, late, out of order, and sometimes resends an event
 `id`. So every accepted event is stored with its `id` (unique) and the
 participant/meeting id it is about, and a second copy changes nothing. The whole thing is one
 short transaction on the session's row lock and never calls Daily: a slow answer counts as a
-failure, and three failures switch the webhook off.
+failure, and three failures switch a circuit-breaker webhook off. (A removed student's join is
+answered with an eject, but only after the commit and the response: `reejection`.)
 """
 
 import logging
@@ -22,11 +23,12 @@ from app.crud import session as session_crud
 from app.models.event import EventSource
 from app.models.session import SessionStatus, TutoringSession
 from app.schemas.webhook import WebhookAck
-from app.services.attendance import presence
+from app.services.attendance import presence, reejection
+from app.services.attendance.reejection import Defer
 from app.services.classroom import recording_events, screen_share
 from app.services.daily.client import DailyClient
+from app.services.daily.webhook_events import NOT_JSON, DailyEvent, parse_body, parse_envelope
 from app.services.sessions import lifecycle
-from app.services.webhooks.events import NOT_JSON, DailyEvent, parse_body, parse_envelope
 from app.services.webhooks.signature import InvalidWebhookSignature, decode_secret, verify
 
 logger = logging.getLogger(__name__)
@@ -61,11 +63,12 @@ def handle_daily_webhook(
     db: Session,
     *,
     settings: Settings,
+    daily: DailyClient,
+    defer: Defer,
     body: bytes,
     signature: str | None,
     timestamp: str | None,
     now: datetime,
-    daily: DailyClient | None = None,
 ) -> WebhookAck:
     """The probe first (Daily's create call needs a fast 200), then the signature, then JSON."""
     parsed = parse_body(body)
@@ -93,16 +96,18 @@ def handle_daily_webhook(
         logger.warning("Daily webhook without a usable type/id/payload ignored")
         _count("malformed", "ignored")
         return WebhookAck(status="ignored")
-    ack = apply_event(db, event, now=now, daily=daily)
+    ack = apply_event(db, event, now=now, daily=daily, defer=defer)
     _count(event.type if event.type in _KNOWN_TYPES else "other", ack.status)
     return ack
 
 
 def apply_event(
-    db: Session, event: DailyEvent, *, now: datetime, daily: DailyClient | None = None
+    db: Session, event: DailyEvent, *, now: datetime, daily: DailyClient, defer: Defer
 ) -> WebhookAck:
-    """`daily` is used only to find the room of a `recording.started` we do not know yet
-    (Daily's payload has no room field), before any lock is taken."""
+    """Apply one verified event. Daily is called here only to find the room of a
+    `recording.started` we do not know yet (Daily's payload has no room field), before any
+    lock is taken; a removed student's join only schedules their re-eject for after the
+    commit and the response (`reejection`)."""
     room = event.room
     if room is None and event.type == "recording.started":
         room = recording_events.room_of_started(db, daily, event)
@@ -128,6 +133,16 @@ def apply_event(
         external_id=event.id,
         occurred_at=occurred_at,
     )
+    if event.type == "participant.joined" and actor_id is not None:
+        reejection.reeject_if_removed(
+            db,
+            session,
+            actor_id,
+            daily_session_id=event.payload.get("session_id"),
+            occurred_at=occurred_at,
+            daily=daily,
+            defer=defer,
+        )
     logger.info("Daily %s %s applied to session %s", event.type, event.id, session.id)
     return WebhookAck(status="processed")
 

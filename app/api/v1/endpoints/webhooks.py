@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DailyDep, DbSession, SettingsDep
@@ -54,6 +54,7 @@ async def receive_daily_webhook(
     db: DbSession,
     settings: SettingsDep,
     daily: DailyDep,
+    background: BackgroundTasks,
     x_webhook_signature: Annotated[str | None, Header()] = None,
     x_webhook_timestamp: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
@@ -62,9 +63,10 @@ async def receive_daily_webhook(
         webhooks.handle_daily_webhook,
         db,
         settings=settings,
+        daily=daily,
+        defer=background.add_task,
         body=body,
         signature=x_webhook_signature,
         timestamp=x_webhook_timestamp,
         now=utcnow(),
-        daily=daily,
     )

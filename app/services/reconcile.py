@@ -1,7 +1,8 @@
 """Writing down what reads only compute, and cleaning up what a failed call left behind.
 
 Reads treat a session past `expires_at` as ended without writing; this marks such sessions
-ended (closing their open presence intervals). It then deletes Daily rooms that carry our
+ended (closing their open presence intervals). It ejects again removed students whose
+presence is still open (a re-eject Daily refused). It then deletes Daily rooms that carry our
 prefix but no live session: rooms of ended or deleted sessions whose after-commit delete
 failed. Rooms without our prefix are never touched: the domain may serve other apps. Last,
 recordings: gaps the webhooks left are filled and deleted sessions' recordings deleted
@@ -10,29 +11,34 @@ recordings: gaps the webhooks left are filled and deleted sessions' recordings d
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import Settings
 from app.core.errors import TutoriumError
+from app.crud import participant as participant_crud
 from app.crud import session as session_crud
 from app.db.session import unit_of_work
 from app.db.types import utcnow
 from app.models.event import EventSource
 from app.models.session import SessionStatus
+from app.services.attendance import backfill, reejection
 from app.services.classroom.recording_sweep import RecordingSweep, sweep_recordings
-from app.services.daily.client import DailyClient, DailyRoom
+from app.services.daily.client import DailyClient, DailyRoom, is_rate_limited
+from app.services.daily.pacing import Pacer
 from app.services.sessions import lifecycle
+from app.services.webhooks import subscription
 
 logger = logging.getLogger(__name__)
 
-# Daily allows about 2 DELETE /rooms per second; stay under it.
-ROOM_DELETE_INTERVAL_SECONDS = 0.6
 # A room this young may belong to a session whose row is not committed yet: the room is
 # created first, then the row.
 MIN_ORPHAN_AGE = timedelta(minutes=10)
+# Attendance of sessions ended this recently is completed from Daily's `/meetings`.
+BACKFILL_WINDOW = timedelta(hours=24)
+RECORDINGS_CALL_INTERVAL_SECONDS = 0.6
 
 
 @dataclass
@@ -43,6 +49,13 @@ class ReconcileSummary:
     rooms_already_gone: list[str] = field(default_factory=list)
     rooms_too_young: list[str] = field(default_factory=list)
     rooms_failed: list[str] = field(default_factory=list)
+    rooms_deferred: list[str] = field(default_factory=list)  # Daily said 429: next run
+    removed_reejected: list[str] = field(default_factory=list)  # "<room>/<user id>"
+    reejects_failed: list[str] = field(default_factory=list)
+    intervals_backfilled: int = 0
+    backfills_failed: list[str] = field(default_factory=list)
+    webhook: str | None = None  # the webhook's state line, when checked
+    webhook_ok: bool = True
     rooms_error: str | None = None
     rooms_skipped: str | None = None
     recordings: RecordingSweep | None = None
@@ -53,7 +66,14 @@ class ReconcileSummary:
         recordings_ok = self.recordings is None or not (
             self.recordings.failed or self.recordings.error
         )
-        return not self.rooms_failed and self.rooms_error is None and recordings_ok
+        return (
+            not self.rooms_failed
+            and not self.reejects_failed
+            and not self.backfills_failed
+            and self.rooms_error is None
+            and self.webhook_ok
+            and recordings_ok
+        )
 
     def lines(self) -> list[str]:
         """The summary the command prints; a dry run says what it would do."""
@@ -61,6 +81,18 @@ class ReconcileSummary:
             ("to mark ended", "to delete") if self.dry_run else ("marked ended", "deleted")
         )
         lines = [f"expired sessions {end}: {len(self.sessions_ended)}"]
+        if self.webhook:
+            lines.append(self.webhook)
+        if self.intervals_backfilled or self.backfills_failed:
+            lines.append(
+                f"presence intervals backfilled from Daily: {self.intervals_backfilled}, "
+                f"sessions failed: {len(self.backfills_failed)}"
+            )
+        if self.removed_reejected or self.reejects_failed:
+            lines.append(
+                f"removed students still in a call ejected again: {len(self.removed_reejected)}"
+                f", failed: {len(self.reejects_failed)}"
+            )
         if self.rooms_error or self.rooms_skipped:
             lines.append(f"rooms not checked: {self.rooms_error or self.rooms_skipped}")
             return lines
@@ -69,6 +101,7 @@ class ReconcileSummary:
             f"{len(self.rooms_deleted)} {delete}, "
             f"{len(self.rooms_already_gone)} already gone, "
             f"{len(self.rooms_too_young)} too young to judge, "
+            f"{len(self.rooms_deferred)} rate-limited (next run), "
             f"{len(self.rooms_failed)} failed"
         )
         lines.extend(f"  {delete}: {name}" for name in self.rooms_deleted)
@@ -76,23 +109,6 @@ class ReconcileSummary:
         if self.recordings is not None:
             lines.extend(self.recordings.lines(dry_run=self.dry_run))
         return lines
-
-
-class _Pacer:
-    """Spaces calls at least `interval` seconds apart."""
-
-    def __init__(
-        self, interval: float, sleep: Callable[[float], None], clock: Callable[[], float]
-    ) -> None:
-        self._interval, self._sleep, self._clock = interval, sleep, clock
-        self._next_at: float | None = None
-
-    def wait(self) -> None:
-        now = self._clock()
-        if self._next_at is not None and now < self._next_at:
-            self._sleep(self._next_at - now)
-            now = self._next_at
-        self._next_at = now + self._interval
 
 
 def reconcile(
@@ -104,8 +120,7 @@ def reconcile(
     check_rooms: bool = True,
     dry_run: bool = False,
     min_room_age: timedelta = MIN_ORPHAN_AGE,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    settings: Settings | None = None,
 ) -> ReconcileSummary:
     now = now or utcnow()
     summary = ReconcileSummary(dry_run=dry_run)
@@ -113,6 +128,11 @@ def reconcile(
     if not check_rooms:
         summary.rooms_skipped = "DAILY_API_KEY is not set"
         return summary
+    _reeject_removed(session_factory, daily, now, summary)
+    if not dry_run:
+        _backfill_attendance(session_factory, daily, now, summary)
+    if settings is not None:
+        _check_webhook(daily, settings, summary)
     try:
         # All pages first: deleting while paging would shift Daily's cursor under us.
         rooms = [room for room in daily.iter_rooms(prefix) if room.name.startswith(f"{prefix}-")]
@@ -124,9 +144,9 @@ def reconcile(
     db = session_factory()
     try:
         live = session_crud.live_room_names(db, now)
+        people = session_crud.people_by_room(db, [room.name for room in rooms])
     finally:
         db.close()
-    pacer = _Pacer(ROOM_DELETE_INTERVAL_SECONDS, sleep, clock)
     for room in rooms:
         if room.name in live:
             continue
@@ -136,19 +156,90 @@ def reconcile(
         if dry_run:
             summary.rooms_deleted.append(room.name)
             continue
-        pacer.wait()
-        try:
-            existed = daily.delete_room(room.name)
-        except TutoriumError as exc:
-            logger.warning("deleting Daily room %s failed (%s)", room.name, exc.code)
-            summary.rooms_failed.append(room.name)
-            continue
-        (summary.rooms_deleted if existed else summary.rooms_already_gone).append(room.name)
-    # Same ~2 req/s tier as room deletes, so the same pacer spaces both.
+        _sweep_room(daily, room.name, people.get(room.name, []), summary)
+    # Daily's recordings endpoints are in its ~2 requests/second tier.
+    recordings_pacer = Pacer(RECORDINGS_CALL_INTERVAL_SECONDS, time.sleep, time.monotonic)
     summary.recordings = sweep_recordings(
-        session_factory, daily, prefix=prefix, now=now, dry_run=dry_run, pace=pacer.wait
+        session_factory, daily, prefix=prefix, now=now, dry_run=dry_run, pace=recordings_pacer.wait
     )
     return summary
+
+
+def _sweep_room(
+    daily: DailyClient, room_name: str, people: list[str], summary: ReconcileSummary
+) -> None:
+    """Eject whoever our tokens let in (Daily's delete is not documented to), then delete.
+
+    The delete is paced by the client; a 429 means "later": the room stays for the next run.
+    """
+    try:
+        daily.eject(room_name, user_ids=people, ban=False)
+        existed = daily.delete_room(room_name)
+    except TutoriumError as exc:
+        if is_rate_limited(exc):
+            summary.rooms_deferred.append(room_name)
+            return
+        logger.warning("closing Daily room %s failed (%s)", room_name, exc.code)
+        summary.rooms_failed.append(room_name)
+        return
+    (summary.rooms_deleted if existed else summary.rooms_already_gone).append(room_name)
+
+
+def _check_webhook(daily: DailyClient, settings: Settings, summary: ReconcileSummary) -> None:
+    """A FAILED or missing webhook means no attendance at all: say so, and exit 1."""
+    try:
+        report = subscription.status(daily, settings)
+    except subscription.WebhookNotConfigured as exc:
+        summary.webhook = f"Daily webhook: not checked ({exc})"
+        return
+    except TutoriumError as exc:
+        summary.webhook, summary.webhook_ok = f"Daily webhook: not checked ({exc.code})", False
+        return
+    summary.webhook, summary.webhook_ok = report.line(), report.active
+
+
+def _backfill_attendance(
+    session_factory: sessionmaker[Session],
+    daily: DailyClient,
+    now: datetime,
+    summary: ReconcileSummary,
+) -> None:
+    """Sessions ended in the last day get presence webhooks never delivered, from Daily's
+    `/meetings` (`attendance.backfill`); idempotent, so every run may repeat it."""
+    db = session_factory()
+    try:
+        ended = session_crud.list_recently_ended_ids(db, now, BACKFILL_WINDOW)
+    finally:
+        db.close()
+    for session_id in ended:
+        try:
+            summary.intervals_backfilled += backfill.backfill_session(
+                session_factory, daily, session_id
+            )
+        except TutoriumError as exc:
+            logger.warning("attendance backfill of session %s failed (%s)", session_id, exc.code)
+            summary.backfills_failed.append(str(session_id))
+
+
+def _reeject_removed(
+    session_factory: sessionmaker[Session],
+    daily: DailyClient,
+    now: datetime,
+    summary: ReconcileSummary,
+) -> None:
+    """Retry the re-ejects a webhook scheduled but Daily refused (`attendance.reejection`):
+    a removed student whose presence is still open is ejected and banned again."""
+    db = session_factory()
+    try:
+        targets = participant_crud.removed_in_call(db, now)
+    finally:
+        db.close()
+    for room_name, user_id in targets:
+        label = f"{room_name}/{user_id}"
+        if summary.dry_run or reejection.reeject(daily, room_name, str(user_id)):
+            summary.removed_reejected.append(label)
+        else:
+            summary.reejects_failed.append(label)
 
 
 def _end_expired_sessions(
@@ -177,7 +268,7 @@ def _end_expired_sessions(
                 daily=daily,
                 source=EventSource.API,
                 reason="expired",
-                delete_room=False,  # the room sweep below deletes it, paced
+                delete_room=False,  # ejected after the commit; the room sweep deletes it
             )
             ended.append(str(session_id))
     return ended
