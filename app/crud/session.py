@@ -49,7 +49,8 @@ def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None
 
         SELECT sessions.id, sessions.title, sessions.description, sessions.teacher_id,
             sessions.status, sessions.max_participants, sessions.room_name, sessions.room_url,
-            sessions.room_code, sessions.scheduled_start_at, sessions.duration_minutes,
+            sessions.room_code, sessions.recording, sessions.screen_sharer_id,
+            sessions.screen_sharer_daily_id, sessions.scheduled_start_at, sessions.duration_minutes,
             sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at,
             sessions.updated_at
         FROM sessions
@@ -254,7 +255,7 @@ def get_join_target(
     Sends, by id:
 
         SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at,
-            sessions.room_name, sessions.room_url,
+            sessions.room_name, sessions.room_url, sessions.recording,
             users.is_active, users.password_changed_at, users.full_name,
             session_participants.id AS id_1, session_participants.removed_at
         FROM sessions

@@ -245,7 +245,6 @@ def test_reconcile_fills_gaps_and_deletes_what_deleted_sessions_left(
             DailyClient(http, settings),
             prefix=settings.daily_room_prefix,
             now=datetime.now(UTC) + timedelta(seconds=1),
-            sleep=lambda _: None,
         )
     finally:
         http.close()

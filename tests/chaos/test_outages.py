@@ -174,6 +174,7 @@ def _start_api(world_dir: Path, database_url: str, redis_url: str) -> tuple[Serv
             daily_api_key=api_key,
             daily_api_url=f"{emulator_url}/v1",
             daily_webhook_secret="chaos-webhook-secret",
+            public_base_url=api_url,
             rate_limit_enabled=True,
             rate_limit_storage_url=redis_url,
             log_level="WARNING",

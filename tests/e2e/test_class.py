@@ -8,6 +8,7 @@ API's past: when attendance is read the intervals are complete and their lengths
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -96,6 +97,7 @@ def _assert_tokens_as_minted(
 
 @pytest.mark.parametrize("stack", ["self_signed", "api"], indirect=True)
 def test_a_whole_class(stack: Stack) -> None:
+    began = time.monotonic()
     api, emulator = stack.api, stack.emulator
     ready = api.get("/health/ready").json()
     assert ready["daily"] == {
@@ -255,11 +257,15 @@ def test_a_whole_class(stack: Stack) -> None:
         assert unix(row["last_left_at"]) == pytest.approx(max(i[1] for i in intervals), abs=0.002)
         assert row["present_now"] is False
         assert row["attendance_ratio"] == pytest.approx(min(1.0, present / ran_for), abs=0.001)
-    # The script's timeline, give or take the real seconds the test took.
+    # The script's timeline, give or take the real seconds the test took (the emulated clock
+    # moves with real time between the steps, so a loaded machine stretches it).
+    real_seconds = time.monotonic() - began + 2
     assert [rows[p.id]["total_seconds"] for p in (teacher, ana, ben, cleo)] == pytest.approx(
-        [2280, 600, 600 + 1500, 2220], abs=10
+        [2280, 600, 600 + 1500, 2220], abs=real_seconds
     )
-    assert ben_back["joined_at"] == pytest.approx(inside[ben.id]["joined_at"] + 720, abs=10)
+    assert ben_back["joined_at"] == pytest.approx(
+        inside[ben.id]["joined_at"] + 720, abs=real_seconds
+    )
 
     # The log holds each webhook once, under Daily's event id.
     events = session_events(api, teacher, sid)

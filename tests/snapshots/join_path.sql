@@ -1,10 +1,10 @@
 -- join target, by id
-SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at, sessions.room_name, sessions.room_url, users.is_active, users.password_changed_at, users.full_name, session_participants.id AS id_1, session_participants.removed_at
+SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at, sessions.room_name, sessions.room_url, sessions.recording, users.is_active, users.password_changed_at, users.full_name, session_participants.id AS id_1, session_participants.removed_at
 FROM sessions LEFT OUTER JOIN users ON users.id = %(user_id)s::UUID LEFT OUTER JOIN session_participants ON session_participants.session_id = sessions.id AND session_participants.user_id = %(user_id)s::UUID
 WHERE sessions.id = %(session_id)s::UUID;
 
 -- join target, by room code
-SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at, sessions.room_name, sessions.room_url, users.is_active, users.password_changed_at, users.full_name, session_participants.id AS id_1, session_participants.removed_at
+SELECT sessions.id, sessions.teacher_id, sessions.status, sessions.expires_at, sessions.room_name, sessions.room_url, sessions.recording, users.is_active, users.password_changed_at, users.full_name, session_participants.id AS id_1, session_participants.removed_at
 FROM sessions LEFT OUTER JOIN users ON users.id = %(user_id)s::UUID LEFT OUTER JOIN session_participants ON session_participants.session_id = sessions.id AND session_participants.user_id = %(user_id)s::UUID
 WHERE sessions.room_code = %(room_code)s;
 
@@ -43,6 +43,6 @@ FROM sessions
 WHERE sessions.id = %(target_session)s::UUID AND NOT (sessions.status = %(status_1)s OR sessions.expires_at <= CAST(%(joined_at)s AS TIMESTAMP WITH TIME ZONE))) AS anon_4;
 
 -- teacher's first join: lock the session
-SELECT sessions.id, sessions.title, sessions.description, sessions.teacher_id, sessions.status, sessions.max_participants, sessions.room_name, sessions.room_url, sessions.room_code, sessions.scheduled_start_at, sessions.duration_minutes, sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at, sessions.updated_at
+SELECT sessions.id, sessions.title, sessions.description, sessions.teacher_id, sessions.status, sessions.max_participants, sessions.room_name, sessions.room_url, sessions.room_code, sessions.recording, sessions.screen_sharer_id, sessions.screen_sharer_daily_id, sessions.scheduled_start_at, sessions.duration_minutes, sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at, sessions.updated_at
 FROM sessions
 WHERE sessions.id = %(session_id)s::UUID FOR UPDATE;
