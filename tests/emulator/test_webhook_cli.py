@@ -13,7 +13,6 @@ from app import cli
 from app.core.config import Settings
 from app.services.daily.client import DailyClient, build_http_client
 from app.services.reconcile import reconcile
-from app.services.webhooks.subscription import EVENT_TYPES
 from devtools.daily_emulator import EmulatorConfig, create_app
 from tests.conftest import TEST_WEBHOOK_SECRET, make_settings
 from tests.emulator.conftest import API_KEY, WebhookReceiver, live_server
@@ -74,16 +73,15 @@ def test_ensure_creates_then_reactivates_a_failed_webhook(
     assert f"Daily webhook {hook['uuid']}: updated, state ACTIVE, failedCount 0" in out
     now = api.get(f"/webhooks/{hook['uuid']}").json()
     assert now["retryType"] == "exponential"
-    assert (
-        now["eventTypes"]
-        == list(EVENT_TYPES)
-        == [
-            "meeting.started",
-            "meeting.ended",
-            "participant.joined",
-            "participant.left",
-        ]
-    )
+    assert now["eventTypes"] == [
+        "meeting.started",
+        "meeting.ended",
+        "participant.joined",
+        "participant.left",
+        "recording.started",
+        "recording.ready-to-download",
+        "recording.error",
+    ]
     assert now["hmac"] == TEST_WEBHOOK_SECRET
     assert run(capsys, settings, "status")[0] == 0
     assert run(capsys, settings, "ensure")[0] == 0  # twice changes nothing more
