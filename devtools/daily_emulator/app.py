@@ -12,10 +12,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api_rooms, api_tokens, controls, room_page
+from . import api_rooms, api_tokens, controls, room_page, standin_routes
 from .config import EmulatorConfig
 from .errors import install_error_handlers
-from .middleware import ApiMiddleware
+from .middleware import ApiMiddleware, DevToolsCors
 from .runtime import Emulator
 
 
@@ -41,8 +41,10 @@ def create_app(config: EmulatorConfig) -> FastAPI:
     app.state.emulator = emulator
     install_error_handlers(app)
     app.add_middleware(ApiMiddleware, emulator=emulator)
+    app.add_middleware(DevToolsCors)
     app.include_router(api_tokens.router)
     app.include_router(api_rooms.router)
     app.include_router(controls.router)
+    app.include_router(standin_routes.router)
     app.include_router(room_page.router)
     return app
