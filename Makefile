@@ -8,7 +8,7 @@ API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EMULATOR_PORT ?= 8787
 
-.PHONY: run test lint format lock bench clean
+.PHONY: run test lint format lock bench clean web web-build test-web
 
 $(VENV)/.runtime-installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,31 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m devtools.testdb
 	$(BIN)/python -m pytest
+
+# The reference web app (web/, needs Node.js 20 and npm; `make run` itself needs neither).
+# `make web` serves it on http://127.0.0.1:5173 against `make run`'s API, with daily-js resolved
+# to the emulator's stand-in when the emulator answers on EMULATOR_PORT; `make web-build` builds
+# web/dist for production with the real @daily-co/daily-js.
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web: web/node_modules/.installed
+	cd web && TUTORIUM_API_URL=http://$(API_HOST):$(API_PORT) \
+		DAILY_EMULATOR_URL=http://127.0.0.1:$(EMULATOR_PORT) npm run dev
+
+web-build: web/node_modules/.installed
+	cd web && npm run build
+
+# Browser tests: Playwright (web/browser_tests/requirements.lock) drives Debian's Chromium
+# against the built app, the API and the emulator as real processes. Screenshots land in
+# web/test-results/run-<UTC time>/.
+test-web: $(VENV)/.dev-installed web/node_modules/.installed
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pip install -q -r web/browser_tests/requirements.lock
+	cd web && npm run typecheck
+	$(BIN)/python -m devtools.testdb
+	$(BIN)/python -m pytest web/browser_tests
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

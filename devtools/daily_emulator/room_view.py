@@ -71,7 +71,7 @@ def room_view_page(room: str, participant_id: str) -> HTMLResponse:
     html = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>Daily room {escape(room)} (emulator)</title><style>{_STYLE}</style></head>"
-        f"<body><h1>Daily room {escape(room)} - emulator</h1>"
+        f'<body><h1 data-room="{escape(room)}">Daily room {escape(room)} - emulator</h1>'
         "<div id=screen hidden></div><ul id=people aria-live=polite></ul>"
         "<p id=status role=status></p>"
         "<p class=note>Daily emulator: no audio or video flows here.</p>"

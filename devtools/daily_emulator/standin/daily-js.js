@@ -116,6 +116,7 @@ class DailyIframe {
     this._timer = null;
     this._polling = false;
     this._destroyed = false;
+    this._onPageHide = () => this._dropConnection();
     instances.set(this.callClientId, this);
   }
 
@@ -200,6 +201,7 @@ class DailyIframe {
         `${origin}/_emulator/rooms/${encodeURIComponent(room)}/view` +
         `?participant_id=${encodeURIComponent(body.participant_id)}`;
     }
+    globalThis.addEventListener?.('pagehide', this._onPageHide);
     await this._poll(false);
     this._emit('joined-meeting', { participants: this.participants() });
     this._timer = setInterval(() => this._poll(true), POLL_MS);
@@ -326,7 +328,18 @@ class DailyIframe {
     return new Error(msg);
   }
 
+  // A page that goes away (reload, tab closed) drops its connection, and Daily's server notices
+  // and lets the participant go; here a beacon tells the emulator at once. Plain text needs no
+  // CORS preflight, which a beacon cannot make.
+  _dropConnection() {
+    if (!this._call) return;
+    const { origin, room, localId } = this._call;
+    const body = new Blob([JSON.stringify({ participant_id: localId })], { type: 'text/plain' });
+    navigator.sendBeacon(`${origin}/_emulator/rooms/${encodeURIComponent(room)}/leave`, body);
+  }
+
   _stop() {
+    globalThis.removeEventListener?.('pagehide', this._onPageHide);
     clearInterval(this._timer);
     this._timer = null;
     this._call = null;

@@ -1,0 +1,65 @@
+"""Every refusal a student can meet shows the API's own message; a reload joins afresh.
+
+Sessions are set up over HTTP (tests/e2e/steps.py) to keep the browser for what is tested."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.e2e import steps
+
+from .conftest import WebStack
+from .ui import enter_code, frame_view, new_person, status_line
+
+
+def test_a_wrong_code_shows_the_apis_message(web: WebStack, browser: Browser) -> None:
+    student = new_person(browser, web.web_url, "Wendy Wrong", "student")
+    enter_code(student, "ZZZZ-ZZZZ")
+    expect(status_line(student)).to_have_text(
+        "No session has this room code. (room_code_not_found)"
+    )
+    expect(status_line(student)).to_have_attribute("role", "alert")
+    web.shot(student, "20-wrong-code")
+
+
+def test_a_full_class_shows_the_apis_message(web: WebStack, browser: Browser) -> None:
+    teacher = steps.sign_up(web.stack.api, "teacher", "Fay Full")
+    session = steps.create_session(web.stack.api, teacher, max_participants=1).json()
+    first = steps.sign_up(web.stack.api, "student", "Seated First")
+    assert steps.join_by_code(web.stack.api, first, session["room_code"]).status_code == 200
+    student = new_person(browser, web.web_url, "Late Student", "student")
+    enter_code(student, session["room_code"])
+    expect(status_line(student)).to_have_text("This session is full. (session_full)")
+    web.shot(student, "21-class-full")
+
+
+def test_an_ended_class_shows_the_apis_message(web: WebStack, browser: Browser) -> None:
+    teacher = steps.sign_up(web.stack.api, "teacher", "Eve Ended")
+    session = steps.create_session(web.stack.api, teacher).json()
+    ended = web.stack.api.post(f"/api/v1/sessions/{session['id']}/end", headers=teacher.headers)
+    assert ended.status_code == 200, ended.text
+    student = new_person(browser, web.web_url, "Too Late", "student")
+    enter_code(student, session["room_code"])
+    expect(status_line(student)).to_have_text("This session has ended. (session_ended)")
+    web.shot(student, "22-class-ended")
+
+
+def test_a_reload_joins_again_with_a_fresh_token(web: WebStack, browser: Browser) -> None:
+    teacher = steps.sign_up(web.stack.api, "teacher", "Rita Reload")
+    session = steps.create_session(web.stack.api, teacher).json()
+    student = new_person(browser, web.web_url, "Reloading Student", "student")
+    enter_code(student, session["room_code"])
+    expect(status_line(student)).to_have_text("You are in the call.")
+    room = session["room_name"]
+    before = web.stack.emulator.get(f"/_emulator/rooms/{room}/call").json()["participants"]
+    student.reload()
+    expect(status_line(student)).to_have_text("You are in the call.")
+    expect(frame_view(student).locator("li")).to_have_count(1)
+    after = web.stack.emulator.get(f"/_emulator/rooms/{room}/call").json()["participants"]
+    assert len(before) == len(after) == 1
+    assert before[0]["participant_id"] != after[0]["participant_id"]
+    web.stack.flush_webhooks()
+    rows = steps.attendance(web.stack.api, teacher, session["id"]).values()
+    (seat,) = [row for row in rows if row["role"] == "student"]
+    assert (seat["join_count"], seat["present_now"]) == (2, True)
+    web.shot(student, "23-reloaded-and-rejoined")

@@ -1,0 +1,65 @@
+/**
+ * Hash routes, so any static host can serve the built app:
+ * `#/` sign in or up · `#/teacher` sessions · `#/teacher/sessions/<id>` a class ·
+ * `#/student` enter a code · `#/student/sessions/<id>` in class.
+ */
+import './style.css';
+
+import { isSignedIn, me, signOut, type User } from './api';
+import { h } from './dom';
+import { showAuth } from './views/auth';
+import { showClassroom } from './views/classroom';
+import { showSessions } from './views/sessions';
+import { showStudentHome } from './views/student';
+import { showTeacherClass } from './views/teacherClass';
+
+let cleanup: (() => void) | undefined;
+let currentUser: User | undefined;
+
+function showWho(user: User | undefined): void {
+  const who = document.getElementById('who')!;
+  if (!user) {
+    who.replaceChildren();
+    return;
+  }
+  const leave = h('button', {
+    type: 'button',
+    class: 'link',
+    onclick: () => {
+      signOut();
+      currentUser = undefined;
+      location.hash = '#/';
+      void route();
+    },
+  }, 'Sign out');
+  who.replaceChildren(`${user.full_name} (${user.role}) `, leave);
+}
+
+async function route(): Promise<void> {
+  cleanup?.();
+  cleanup = undefined;
+  if (!isSignedIn()) currentUser = undefined;
+  if (isSignedIn() && !currentUser) currentUser = await me().catch(() => undefined);
+  showWho(currentUser);
+  if (!currentUser) {
+    showAuth(() => {
+      currentUser = undefined;
+      location.hash = '#/';
+      void route();
+    });
+    return;
+  }
+  const [area, kind, id] = location.hash.replace(/^#\/?/, '').split('/');
+  if (area !== currentUser.role) {
+    location.hash = `#/${currentUser.role}`; // the hashchange routes again
+    return;
+  }
+  if (currentUser.role === 'teacher') {
+    cleanup = kind === 'sessions' && id ? showTeacherClass(id) : showSessions();
+  } else {
+    cleanup = kind === 'sessions' && id ? showClassroom(id) : showStudentHome();
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();
