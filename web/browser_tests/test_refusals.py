@@ -4,12 +4,15 @@ Sessions are set up over HTTP (tests/e2e/steps.py) to keep the browser for what 
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, expect
+import json
 
+from playwright.sync_api import Browser, Route, expect
+
+from app.core.errors import ErrorCode, TooManyRequests
 from tests.e2e import steps
 
 from .conftest import WebStack
-from .ui import enter_code, frame_view, new_person, status_line
+from .ui import PHONE, enter_code, frame_view, new_person, status_line
 
 
 def test_a_wrong_code_shows_the_apis_message(web: WebStack, browser: Browser) -> None:
@@ -63,3 +66,38 @@ def test_a_reload_joins_again_with_a_fresh_token(web: WebStack, browser: Browser
     (seat,) = [row for row in rows if row["role"] == "student"]
     assert (seat["join_count"], seat["present_now"]) == (2, True)
     web.shot(student, "23-reloaded-and-rejoined")
+
+
+def test_a_rate_limit_shows_how_long_to_wait(web: WebStack, browser: Browser) -> None:
+    """The stack runs without rate limits, so the browser is handed the API's 429 as
+    `TooManyRequests` renders it (same detail, code and Retry-After header)."""
+
+    def too_many(route: Route) -> None:
+        body = {"detail": TooManyRequests.message, "code": ErrorCode.RATE_LIMITED.value}
+        route.fulfill(
+            status=429,
+            headers={"Retry-After": "17", "Content-Type": "application/json"},
+            body=json.dumps(body),
+        )
+
+    student = new_person(browser, web.web_url, "Rapid Student", "student")
+    student.route("**/api/v1/sessions/join-by-code", too_many)
+    enter_code(student, "ABCD-EFGH")
+    expect(status_line(student)).to_have_text(
+        f"{TooManyRequests.message} Try again in 17 s. (rate_limited)"
+    )
+
+
+def test_a_student_on_a_phone_joins_with_the_keyboard(web: WebStack, browser: Browser) -> None:
+    teacher = steps.sign_up(web.stack.api, "teacher", "Pia Phone")
+    session = steps.create_session(web.stack.api, teacher).json()
+    student = new_person(browser, web.web_url, "Phone Student", "student", viewport=PHONE)
+    student.get_by_label("Room code").press_sequentially(session["room_code"].lower())
+    student.keyboard.press("Enter")
+    expect(status_line(student)).to_have_text("You are in the call.")
+    student.keyboard.press("Tab")
+    focused = student.evaluate("() => document.activeElement.textContent")
+    assert focused == "← Another class"  # focus moved to the new page, then its first link
+    fits = student.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits, "the class page scrolls sideways on a phone"
+    web.shot(student, "24-phone-in-class")

@@ -10,9 +10,15 @@ from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
 PASSWORD = "correct horse battery"
 
 
-def new_person(browser: Browser, web_url: str, name: str, role: str) -> Page:
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def new_person(
+    browser: Browser, web_url: str, name: str, role: str, viewport: dict[str, int] = DESKTOP
+) -> Page:
     """A fresh browser context (own storage, like another device), signed up as `role`."""
-    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    page = browser.new_context(viewport=viewport).new_page()
     page.goto(web_url)
     email = f"{name.lower().replace(' ', '.')}.{secrets.token_hex(4)}@example.com"
     page.get_by_label("Full name").fill(name)
