@@ -5,7 +5,9 @@ Sessions are set up over HTTP (tests/e2e/steps.py) to keep the browser for what 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Browser, Route, expect
 
 from app.core.errors import ErrorCode, TooManyRequests
@@ -25,26 +27,40 @@ def test_a_wrong_code_shows_the_apis_message(web: WebStack, browser: Browser) ->
     web.shot(student, "20-wrong-code")
 
 
-def test_a_full_class_shows_the_apis_message(web: WebStack, browser: Browser) -> None:
+def _full_class(web: WebStack) -> str:
     teacher = steps.sign_up(web.stack.api, "teacher", "Fay Full")
     session = steps.create_session(web.stack.api, teacher, max_participants=1).json()
     first = steps.sign_up(web.stack.api, "student", "Seated First")
     assert steps.join_by_code(web.stack.api, first, session["room_code"]).status_code == 200
-    student = new_person(browser, web.web_url, "Late Student", "student")
-    enter_code(student, session["room_code"])
-    expect(status_line(student)).to_have_text("This session is full. (session_full)")
-    web.shot(student, "21-class-full")
+    return session["room_code"]
 
 
-def test_an_ended_class_shows_the_apis_message(web: WebStack, browser: Browser) -> None:
+def _ended_class(web: WebStack) -> str:
     teacher = steps.sign_up(web.stack.api, "teacher", "Eve Ended")
     session = steps.create_session(web.stack.api, teacher).json()
     ended = web.stack.api.post(f"/api/v1/sessions/{session['id']}/end", headers=teacher.headers)
     assert ended.status_code == 200, ended.text
-    student = new_person(browser, web.web_url, "Too Late", "student")
-    enter_code(student, session["room_code"])
-    expect(status_line(student)).to_have_text("This session has ended. (session_ended)")
-    web.shot(student, "22-class-ended")
+    return session["room_code"]
+
+
+@pytest.mark.parametrize(
+    ("make_class", "message", "shot"),
+    [
+        (_full_class, "This session is full. (session_full)", "21-class-full"),
+        (_ended_class, "This session has ended. (session_ended)", "22-class-ended"),
+    ],
+)
+def test_a_class_that_cannot_be_joined_shows_the_apis_message(
+    web: WebStack,
+    browser: Browser,
+    make_class: Callable[[WebStack], str],
+    message: str,
+    shot: str,
+) -> None:
+    student = new_person(browser, web.web_url, "Late Student", "student")
+    enter_code(student, make_class(web))
+    expect(status_line(student)).to_have_text(message)
+    web.shot(student, shot)
 
 
 def test_a_reload_joins_again_with_a_fresh_token(web: WebStack, browser: Browser) -> None:

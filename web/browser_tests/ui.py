@@ -19,6 +19,10 @@ def new_person(
 ) -> Page:
     """A fresh browser context (own storage, like another device), signed up as `role`."""
     page = browser.new_context(viewport=viewport).new_page()
+    # Shown by pytest when a test fails: what the page itself said.
+    page.on("console", lambda message: print(f"[{name}] console.{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: print(f"[{name}] page error: {error}"))
+    page.on("requestfailed", lambda request: print(f"[{name}] request failed: {request.url}"))
     page.goto(web_url)
     email = f"{name.lower().replace(' ', '.')}.{secrets.token_hex(4)}@example.com"
     page.get_by_label("Full name").fill(name)

@@ -88,6 +88,9 @@ export class ApiError extends Error {
 const BASE = `${import.meta.env.VITE_API_BASE ?? ''}/api/v1`;
 const STORAGE_KEY = 'tutorium.tokens';
 
+/** Fired on `window` when the API no longer accepts our tokens, so the app asks to sign in. */
+export const SIGNED_OUT_EVENT = 'tutorium:signed-out';
+
 function storedTokens(): Tokens | null {
   const raw = localStorage.getItem(STORAGE_KEY);
   return raw ? (JSON.parse(raw) as Tokens) : null;
@@ -144,7 +147,10 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   let answer = await send(method, path, body);
   if (answer.status === 401 && storedTokens()) {
     if (await refresh()) answer = await send(method, path, body);
-    if (answer.status === 401) storeTokens(null);
+    if (answer.status === 401) {
+      storeTokens(null);
+      window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    }
   }
   if (!answer.ok) throw await toError(answer);
   if (answer.status === 204) return undefined as T;

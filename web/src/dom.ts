@@ -1,4 +1,5 @@
 /** A few DOM helpers: the app is small enough that plain DOM beats a UI framework's weight. */
+import { explain } from './errors';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | boolean | number | EventListener | undefined>;
@@ -52,4 +53,26 @@ export function formatTime(iso: string | null): string {
 export function formatDuration(seconds: number): string {
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${seconds % 60} s`;
+}
+
+/**
+ * A titled form whose submit runs `action`; a refusal is said in the page's status line with
+ * the API's own message. Enter submits, as in any form, so it works from the keyboard.
+ */
+export function actionForm(
+  title: string,
+  say: (text: string, isError?: boolean) => void,
+  action: () => Promise<void>,
+  ...children: Child[]
+): HTMLFormElement {
+  const titleId = `${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-title`;
+  const onsubmit = async (event: Event) => {
+    event.preventDefault();
+    try {
+      await action();
+    } catch (error) {
+      say(explain(error), true);
+    }
+  };
+  return h('form', { 'aria-labelledby': titleId, onsubmit }, h('h2', { id: titleId }, title), ...children);
 }

@@ -5,7 +5,7 @@
  */
 import './style.css';
 
-import { isSignedIn, me, signOut, type User } from './api';
+import { SIGNED_OUT_EVENT, isSignedIn, me, signOut, type User } from './api';
 import { h } from './dom';
 import { showAuth } from './views/auth';
 import { showClassroom } from './views/classroom';
@@ -15,6 +15,8 @@ import { showTeacherClass } from './views/teacherClass';
 
 let cleanup: (() => void) | undefined;
 let currentUser: User | undefined;
+/** Bumped by each route(): a route that awaited while a newer one started gives way to it. */
+let routing = 0;
 
 function showWho(user: User | undefined): void {
   const who = document.getElementById('who')!;
@@ -36,15 +38,19 @@ function showWho(user: User | undefined): void {
 }
 
 async function route(): Promise<void> {
+  const mine = ++routing;
   cleanup?.();
   cleanup = undefined;
   if (!isSignedIn()) currentUser = undefined;
-  if (isSignedIn() && !currentUser) currentUser = await me().catch(() => undefined);
+  if (isSignedIn() && !currentUser) {
+    const user = await me().catch(() => undefined);
+    if (mine !== routing) return;
+    currentUser = user;
+  }
   showWho(currentUser);
   if (!currentUser) {
     showAuth(() => {
       currentUser = undefined;
-      location.hash = '#/';
       void route();
     });
     return;
@@ -62,4 +68,5 @@ async function route(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+window.addEventListener(SIGNED_OUT_EVENT, () => void route());
 void route();

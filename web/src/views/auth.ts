@@ -1,6 +1,5 @@
 import { signIn, signUp, type Role } from '../api';
-import { field, h, mount, notice } from '../dom';
-import { explain } from '../errors';
+import { actionForm, field, h, mount, notice } from '../dom';
 
 /** Sign in, or sign up (then signed in at once). */
 export function showAuth(onSignedIn: () => void): void {
@@ -13,21 +12,13 @@ export function showAuth(onSignedIn: () => void): void {
     required: true,
     minlength: 8,
   });
-  const signInForm = h(
-    'form',
-    {
-      'aria-labelledby': 'signin-title',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        try {
-          await signIn(email.value, password.value);
-          onSignedIn();
-        } catch (error) {
-          status.say(explain(error), true);
-        }
-      },
+  const signInForm = actionForm(
+    'Sign in',
+    status.say,
+    async () => {
+      await signIn(email.value, password.value);
+      onSignedIn();
     },
-    h('h2', { id: 'signin-title' }, 'Sign in'),
     field('Email', email),
     field('Password', password),
     h('button', { type: 'submit' }, 'Sign in'),
@@ -48,27 +39,19 @@ export function showAuth(onSignedIn: () => void): void {
     h('option', { value: 'student' }, 'Student'),
     h('option', { value: 'teacher' }, 'Teacher'),
   );
-  const signUpForm = h(
-    'form',
-    {
-      'aria-labelledby': 'signup-title',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        try {
-          await signUp({
-            full_name: newName.value,
-            email: newEmail.value,
-            password: newPassword.value,
-            role: role.value as Role,
-          });
-          await signIn(newEmail.value, newPassword.value);
-          onSignedIn();
-        } catch (error) {
-          status.say(explain(error), true);
-        }
-      },
+  const signUpForm = actionForm(
+    'New here? Sign up',
+    status.say,
+    async () => {
+      await signUp({
+        full_name: newName.value,
+        email: newEmail.value,
+        password: newPassword.value,
+        role: role.value as Role,
+      });
+      await signIn(newEmail.value, newPassword.value);
+      onSignedIn();
     },
-    h('h2', { id: 'signup-title' }, 'New here? Sign up'),
     field('Full name', newName),
     field('Email address', newEmail),
     field('New password', newPassword),

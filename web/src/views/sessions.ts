@@ -1,5 +1,5 @@
 import { createSession, listSessions, type Session, type SessionStatus } from '../api';
-import { field, formatTime, h, mount, notice } from '../dom';
+import { actionForm, field, formatTime, h, mount, notice } from '../dom';
 import { explain } from '../errors';
 
 const GROUPS: [SessionStatus, string][] = [
@@ -45,27 +45,19 @@ export function showSessions(): () => void {
     }
   }
 
-  const form = h(
-    'form',
-    {
-      'aria-labelledby': 'create-title',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        try {
-          const session = await createSession({
-            title: title.value,
-            description: description.value || undefined,
-            max_participants: Number(seats.value),
-            scheduled_start_at: start.value ? new Date(start.value).toISOString() : undefined,
-            duration_minutes: Number(duration.value),
-          });
-          location.hash = `#/teacher/sessions/${session.id}`;
-        } catch (error) {
-          status.say(explain(error), true);
-        }
-      },
+  const form = actionForm(
+    'Create a session',
+    status.say,
+    async () => {
+      const session = await createSession({
+        title: title.value,
+        description: description.value || undefined,
+        max_participants: Number(seats.value),
+        scheduled_start_at: start.value ? new Date(start.value).toISOString() : undefined,
+        duration_minutes: Number(duration.value),
+      });
+      location.hash = `#/teacher/sessions/${session.id}`;
     },
-    h('h2', { id: 'create-title' }, 'Create a session'),
     field('Title', title),
     field('Description', description),
     field('Seats', seats),

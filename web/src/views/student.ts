@@ -1,6 +1,5 @@
 import { joinByCode } from '../api';
-import { field, h, mount, notice } from '../dom';
-import { explain } from '../errors';
+import { actionForm, field, h, mount, notice } from '../dom';
 import { rememberJoin } from './classroom';
 
 /** The student's home: type the code the teacher shows (case, spaces, hyphens are forgiven). */
@@ -16,22 +15,14 @@ export function showStudentHome(): () => void {
     spellcheck: 'false',
     placeholder: 'ABCD-EFGH',
   });
-  const form = h(
-    'form',
-    {
-      'aria-labelledby': 'code-title',
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        try {
-          const info = await joinByCode(code.value.trim());
-          rememberJoin(info);
-          location.hash = `#/student/sessions/${info.session_id}`;
-        } catch (error) {
-          status.say(explain(error), true);
-        }
-      },
+  const form = actionForm(
+    'Join a class',
+    status.say,
+    async () => {
+      const info = await joinByCode(code.value.trim());
+      rememberJoin(info);
+      location.hash = `#/student/sessions/${info.session_id}`;
     },
-    h('h2', { id: 'code-title' }, 'Join a class'),
     field('Room code', code),
     h('button', { type: 'submit', class: 'primary' }, 'Join class'),
   );
