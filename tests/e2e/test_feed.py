@@ -284,3 +284,31 @@ def test_the_feed_is_documented(stack: Stack) -> None:
     assert "Last-Event-ID" in feed["description"]
     ticket = schema["paths"]["/api/v1/sessions/{session_id}/feed-ticket"]["post"]
     assert "201" in ticket["responses"]
+
+
+def _gauge(api: httpx.Client, name: str) -> float:
+    for line in api.get("/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+def test_hanging_up_frees_every_subscriber_and_task(
+    stack: Stack, subscribers: list[FeedSubscriber]
+) -> None:
+    teacher, session, _ = _class(stack)
+    tasks_before = _gauge(stack.api, "tutorium_event_loop_tasks")
+    opened = [
+        _feed(subscribers, stack.api_url, session["id"], headers=teacher.headers) for _ in range(20)
+    ]
+    for subscriber in opened:
+        subscriber.wait_count("snapshot", 1)
+    assert _gauge(stack.api, "tutorium_feed_subscribers") == 20
+    assert _gauge(stack.api, "tutorium_feed_listener_connected") == 1
+    for subscriber in opened:
+        subscriber.close()
+    deadline = time.monotonic() + 10
+    while _gauge(stack.api, "tutorium_feed_subscribers") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gauge(stack.api, "tutorium_feed_subscribers") == 0
+    assert _gauge(stack.api, "tutorium_event_loop_tasks") <= tasks_before

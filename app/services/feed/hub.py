@@ -102,8 +102,9 @@ class FeedHub:
     def _from_listener(self, session_id: uuid.UUID, events: Sequence[LoggedEvent]) -> None:
         messages = [to_message(event) for event in events]
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._deliver, session_id, messages)
+            self._loop.call_soon_threadsafe(self.deliver, session_id, messages)
 
-    def _deliver(self, session_id: uuid.UUID, messages: list[FeedMessage]) -> None:
+    def deliver(self, session_id: uuid.UUID, messages: Sequence[FeedMessage]) -> None:
+        """Hand `messages` (consecutive positions of one session) to its subscribers here."""
         for subscriber in self._channels.get(session_id, ()):
             subscriber.offer(messages)
