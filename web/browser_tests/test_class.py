@@ -87,6 +87,8 @@ def test_a_whole_class(web: WebStack, browser: Browser) -> None:
     expect(status_line(teacher)).to_have_text("The class has ended.")
     for name in ("Ada Student", "Ben Student"):
         expect(status_line(students[name])).to_have_text("This class has ended.")
+        expect(_roster_row(teacher, name)).to_have_attribute("data-status", "left")
+    expect(_roster_row(teacher, "Cleo Student")).to_have_attribute("data-status", "removed")
     web.shot(students["Ada Student"], "09-student-class-ended")
 
     for name in STUDENTS:

@@ -49,13 +49,14 @@ export interface JoinInfo {
   expires_at: string;
 }
 
-export interface Participant {
+export type RosterStatus = 'seated' | 'in_call' | 'left' | 'removed';
+
+/** One person in the live feed's roster (the teacher's view). */
+export interface RosterEntry {
   user_id: string;
-  full_name: string;
+  name: string;
   role: Role;
-  status: 'joined' | 'left';
-  left_at: string | null;
-  removed: boolean;
+  status: RosterStatus;
 }
 
 export interface AttendanceRow {
@@ -192,11 +193,17 @@ export const joinByCode = (roomCode: string) =>
 
 export const endSession = (id: string) => request<unknown>('POST', `/sessions/${id}/end`);
 
-export const participants = (id: string) =>
-  request<{ items: Participant[] }>('GET', `/sessions/${id}/participants`).then((p) => p.items);
-
 export const removeParticipant = (id: string, userId: string) =>
   request<void>('POST', `/sessions/${id}/participants/${userId}/remove`);
 
 export const attendance = (id: string) =>
   request<{ items: AttendanceRow[] }>('GET', `/sessions/${id}/attendance`).then((p) => p.items);
+
+/**
+ * The session's live feed as an EventSource. Browsers cannot send a header with it and tokens
+ * never go in a URL, so each connection takes a single-use ticket; a reconnect takes a new one.
+ */
+export async function openFeed(id: string): Promise<EventSource> {
+  const { ticket } = await request<{ ticket: string }>('POST', `/sessions/${id}/feed-ticket`);
+  return new EventSource(`${BASE}/sessions/${id}/feed?ticket=${encodeURIComponent(ticket)}`);
+}

@@ -61,7 +61,6 @@ export function showTeacherClass(sessionId: string): () => void {
       });
       await call.join(info);
       share.disabled = false;
-      roster.start();
     } catch (error) {
       start.disabled = false;
       status.say(explain(error), true);
@@ -75,7 +74,7 @@ export function showTeacherClass(sessionId: string): () => void {
       status.say('The class has ended.');
       start.disabled = true;
       end.disabled = true;
-      await Promise.all([roster.end(), report.refresh()]);
+      await report.refresh(); // the roster's feed ends by itself with `session.ended`
     } catch (error) {
       status.say(explain(error), true);
     }
@@ -98,7 +97,7 @@ export function showTeacherClass(sessionId: string): () => void {
         roster.element,
         report.element,
       );
-      void (ended ? roster.end() : roster.refresh());
+      void (ended ? roster.end() : roster.start());
       void report.refresh();
     })
     .catch((error) => {
