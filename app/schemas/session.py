@@ -91,7 +91,8 @@ class SessionCreated(SessionRead):
     )
 
 
-SessionPage = Page[SessionRead]
+class SessionPage(Page[SessionRead]):
+    pass
 
 
 class JoinByCode(RequestModel):

@@ -35,7 +35,8 @@ def _wants_csv(output_format: str | None, accept: str | None) -> bool:
         },
         **error_responses(401, 403, 404, 422),
     },
-    summary="Who attended and for how long (the session's teacher only)",
+    summary="Who attended and for how long",
+    description="The session's teacher only.",
 )
 def get_attendance(
     session_id: uuid.UUID,
@@ -58,9 +59,10 @@ def get_attendance(
     "/{session_id}/events",
     response_model=SessionEventPage,
     responses=error_responses(401, 403, 404, 422),
-    summary="The session's event log, oldest first (the session's teacher only)",
+    summary="The session's event log, oldest first",
+    description="The session's teacher only.",
 )
-def list_events(
+def list_session_events(
     session_id: uuid.UUID,
     db: DbSession,
     user: CurrentUser,

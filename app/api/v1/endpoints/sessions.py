@@ -48,7 +48,10 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
     status_code=status.HTTP_201_CREATED,
     response_model=SessionCreated,
     responses=error_responses(401, 403, 422, 502, 503),
-    summary="Create a session and its private Daily room (teachers only)",
+    summary="Create a session and its private Daily room",
+    description="Teachers only. Creates the private Daily room first; nothing is saved if "
+    "Daily fails. Answers the session with its `room_code` (share it with students) and a "
+    "`teacher_join_url`.",
 )
 async def create_session(
     payload: SessionCreate,
@@ -74,7 +77,8 @@ async def create_session(
     "",
     response_model=SessionPage,
     responses=error_responses(401, 422),
-    summary="Sessions you teach or joined, newest first",
+    summary="List the sessions you teach or joined",
+    description="Any signed-in user: the sessions they teach or hold a seat in, newest first.",
 )
 async def list_sessions(
     db: DbSession,
@@ -98,9 +102,11 @@ async def list_sessions(
     "/join-by-code",
     response_model=JoinInfo,
     responses=error_responses(401, 403, 404, 409, 422, 429, 502, 503),
-    summary="Join with a room code: get a meeting token for the room",
+    summary="Join a session by its room code",
+    description="Any signed-in user. A student is seated (a rejoin keeps the seat); the "
+    "session's own teacher gets the owner token. Answers a meeting token for the Daily room.",
 )
-async def join_by_code(
+async def join_session_by_code(
     payload: JoinByCode,
     db: DbSession,
     claims: AccessClaimsDep,
@@ -121,7 +127,13 @@ async def join_by_code(
     )
 
 
-@router.get("/{session_id}", response_model=SessionRead, responses=error_responses(401, 404, 422))
+@router.get(
+    "/{session_id}",
+    response_model=SessionRead,
+    responses=error_responses(401, 404, 422),
+    summary="Read a session",
+    description="The session's teacher and its participants.",
+)
 async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> SessionRead:
     return await run_in_threadpool(sessions.get_session, db, user, session_id, utcnow())
 
@@ -130,7 +142,10 @@ async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -
     "/{session_id}",
     response_model=SessionRead,
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
-    summary="Edit a session (its teacher only); status moves forward only",
+    summary="Edit a session",
+    description="The session's teacher only. Only the fields sent change; `status` only "
+    "moves forward (`ended` ends the session); `max_participants` never below the seated "
+    "students; a new schedule or duration moves the room's expiry.",
 )
 async def update_session(
     session_id: uuid.UUID, patch: SessionUpdate, db: DbSession, user: CurrentUser, daily: DailyDep
@@ -150,7 +165,8 @@ async def update_session(
     "/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 404, 422),
-    summary="Delete a session and its Daily room (its teacher only)",
+    summary="Delete a session and its Daily room",
+    description="The session's teacher only.",
 )
 async def delete_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
@@ -165,7 +181,9 @@ async def delete_session(
     "/{session_id}/end",
     response_model=SessionRead,
     responses=error_responses(401, 403, 404, 422),
-    summary="End a session now (its teacher only); ending twice is a no-op",
+    summary="End a session now",
+    description="The session's teacher only. The room is deleted and everyone marked left; "
+    "ending twice is a no-op.",
 )
 async def end_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
@@ -179,7 +197,9 @@ async def end_session(
     "/{session_id}/join",
     response_model=JoinInfo,
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
-    summary="Get a fresh meeting token: the teacher, or a student holding a seat",
+    summary="Get a fresh meeting token",
+    description="The session's teacher (the first teacher join starts the session) or a "
+    "student holding a seat.",
 )
 async def join_session(
     session_id: uuid.UUID, db: DbSession, claims: AccessClaimsDep, minter: TokenMinterDep
@@ -199,7 +219,8 @@ async def join_session(
     "/{session_id}/leave",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 404, 422),
-    summary="Mark yourself as having left the session",
+    summary="Leave a session",
+    description="The session's teacher or a participant: marks the caller as having left.",
 )
 async def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
     await run_in_threadpool(joins.leave_session, db, user=user, session_id=session_id, now=utcnow())
@@ -210,6 +231,8 @@ async def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser)
     "/{session_id}/participants",
     response_model=ParticipantList,
     responses=error_responses(401, 404, 422),
+    summary="List a session's participants",
+    description="The session's teacher and its participants: the roster.",
 )
 async def list_participants(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser
@@ -223,7 +246,9 @@ async def list_participants(
     "/{session_id}/participants/{user_id}/remove",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 404, 409, 422, 502, 503),
-    summary="Remove a student for good: seat freed, ejected and banned from the room",
+    summary="Remove a student for good",
+    description="The session's teacher only. The seat is freed and the student ejected and "
+    "banned from the room; they get no new token (403 `removed_from_session`).",
 )
 async def remove_participant(
     session_id: uuid.UUID, user_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep

@@ -9,8 +9,14 @@ from app.services.accounts import users
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("/me", response_model=UserRead, responses=error_responses(401))
-def read_me(user: CurrentUser) -> UserRead:
+@router.get(
+    "/me",
+    response_model=UserRead,
+    responses=error_responses(401),
+    summary="Read your account",
+    description="Any signed-in user, about themselves.",
+)
+def get_me(user: CurrentUser) -> UserRead:
     return user  # type: ignore[return-value]
 
 
@@ -18,7 +24,8 @@ def read_me(user: CurrentUser) -> UserRead:
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 422),
-    summary="Change your password; every older access token stops working",
+    summary="Change your password",
+    description="Any signed-in user, for themselves. Every older access token stops working.",
 )
 def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -> Response:
     users.change_password(db, user, payload, utcnow())
@@ -29,7 +36,8 @@ def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401),
-    summary="Close your account; its tokens are refused at once",
+    summary="Close your account",
+    description="Any signed-in user, for themselves. Its tokens are refused at once.",
 )
 def close_account(db: DbSession, user: CurrentUser) -> Response:
     users.close_account(user, utcnow())

@@ -36,7 +36,9 @@ RawBody = Annotated[bytes, Depends(capped_body)]
     "/daily",
     response_model=WebhookAck,
     responses=error_responses(400, 401, 413),
-    summary="Daily.co webhook receiver (authenticated by Daily's HMAC signature, not a JWT)",
+    summary="Receive a Daily.co webhook",
+    description="Daily only: authenticated by Daily's HMAC signature "
+    "(`X-Webhook-Signature`, `X-Webhook-Timestamp`), not a bearer token.",
     openapi_extra={
         "requestBody": {
             "required": True,
