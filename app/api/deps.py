@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import TeacherOnly, Unauthorized
+from app.core.errors import LoginIsAForm, TeacherOnly, Unauthorized
 from app.core.security import AccessClaims, decode_access_token
 from app.db.session import abort_unit_of_work, commit_unit_of_work, has_pending_work
 from app.models.user import User, UserRole
@@ -131,3 +131,13 @@ async def get_client_ip(request: Request) -> str:
 
 AbuseGuardDep = Annotated[AbuseGuard, Depends(get_abuse_guard)]
 ClientIp = Annotated[str, Depends(get_client_ip)]
+
+
+async def refuse_json_form(request: Request) -> None:
+    """A form route sent JSON would only hear "field required": say it wants a form.
+
+    Runs before the form's fields are validated (FastAPI solves dependencies first).
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        raise LoginIsAForm()

@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response
 
 from app.api.deps import CurrentUser, DbSession
+from app.api.responses import BEARER_ERRORS, PARAMETER_ERRORS, error_responses
+from app.core.errors import NotSessionTeacher, SessionNotFound
 from app.db.types import utcnow
 from app.schemas.attendance import AttendanceReport
-from app.schemas.common import error_responses
 from app.schemas.event import SessionEventPage
 from app.services.attendance import event_log
 from app.services.attendance import report as attendance
@@ -33,7 +34,7 @@ def _wants_csv(output_format: str | None, accept: str | None) -> bool:
             "returns the same rows and columns as a CSV download.",
             "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
-        **error_responses(401, 403, 404, 422),
+        **error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
     },
     summary="Who attended and for how long",
     description="The session's teacher only.",
@@ -58,7 +59,7 @@ def get_attendance(
 @router.get(
     "/{session_id}/events",
     response_model=SessionEventPage,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
     summary="The session's event log, oldest first",
     description="The session's teacher only.",
 )

@@ -1,10 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Form, status
+from fastapi import APIRouter, Depends, Form, status
 
-from app.api.deps import AbuseGuardDep, ClientIp, DbSession, SettingsDep
+from app.api.deps import AbuseGuardDep, ClientIp, DbSession, SettingsDep, refuse_json_form
+from app.api.responses import BODY_ERRORS, error_responses
+from app.core.errors import EmailTaken, InvalidCredentials, LoginIsAForm, TooManyRequests
 from app.schemas.auth import LoginForm, TokenResponse
-from app.schemas.common import error_responses
 from app.schemas.user import UserCreate, UserRead
 from app.services.accounts import users
 
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=error_responses(409, 422, 429),
+    responses=error_responses(BODY_ERRORS, EmailTaken, TooManyRequests),
     summary="Create an account",
     description="Anyone; no token. Choose `teacher` or `student` once, here.",
 )
@@ -28,7 +29,8 @@ def register(
 @router.post(
     "/login",
     response_model=TokenResponse,
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(BODY_ERRORS, LoginIsAForm, InvalidCredentials, TooManyRequests),
+    dependencies=[Depends(refuse_json_form)],
     summary="Log in",
     description="Anyone; no token. An OAuth2 password form "
     "(`application/x-www-form-urlencoded`: `username` is your email), so Swagger's "

@@ -15,10 +15,27 @@ from app.api.deps import (
     SettingsDep,
     TokenMinterDep,
 )
+from app.api.responses import BEARER_ERRORS, BODY_ERRORS, PARAMETER_ERRORS, error_responses
+from app.core.errors import (
+    BelowSeatedCount,
+    CannotRemoveTeacher,
+    InvalidStatusTransition,
+    NotSessionTeacher,
+    ParticipantNotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    RemovedFromSession,
+    RoomCodeNotFound,
+    SessionEnded,
+    SessionFull,
+    SessionInPast,
+    SessionNotFound,
+    TeacherOnly,
+    TooManyRequests,
+)
 from app.db.session import committed
 from app.db.types import utcnow
 from app.models.session import SessionStatus
-from app.schemas.common import error_responses
 from app.schemas.session import (
     JoinByCode,
     JoinInfo,
@@ -47,7 +64,14 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionCreated,
-    responses=error_responses(401, 403, 422, 502, 503),
+    responses=error_responses(
+        BEARER_ERRORS,
+        BODY_ERRORS,
+        TeacherOnly,
+        SessionInPast,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
     summary="Create a session and its private Daily room",
     description="Teachers only. Creates the private Daily room first; nothing is saved if "
     "Daily fails. Answers the session with its `room_code` (share it with students) and a "
@@ -76,7 +100,7 @@ async def create_session(
 @router.get(
     "",
     response_model=SessionPage,
-    responses=error_responses(401, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS),
     summary="List the sessions you teach or joined",
     description="Any signed-in user: the sessions they teach or hold a seat in, newest first.",
 )
@@ -101,7 +125,18 @@ async def list_sessions(
 @router.post(
     "/join-by-code",
     response_model=JoinInfo,
-    responses=error_responses(401, 403, 404, 409, 422, 429, 502, 503),
+    responses=error_responses(
+        BEARER_ERRORS,
+        BODY_ERRORS,
+        RemovedFromSession,
+        RoomCodeNotFound,
+        SessionNotFound,
+        SessionEnded,
+        SessionFull,
+        TooManyRequests,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
     summary="Join a session by its room code",
     description="Any signed-in user. A student is seated (a rejoin keeps the seat); the "
     "session's own teacher gets the owner token. Answers a meeting token for the Daily room.",
@@ -130,7 +165,7 @@ async def join_session_by_code(
 @router.get(
     "/{session_id}",
     response_model=SessionRead,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
     summary="Read a session",
     description="The session's teacher and its participants.",
 )
@@ -141,7 +176,18 @@ async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -
 @router.patch(
     "/{session_id}",
     response_model=SessionRead,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    responses=error_responses(
+        BEARER_ERRORS,
+        BODY_ERRORS,
+        NotSessionTeacher,
+        SessionNotFound,
+        BelowSeatedCount,
+        InvalidStatusTransition,
+        SessionEnded,
+        SessionInPast,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
     summary="Edit a session",
     description="The session's teacher only. Only the fields sent change; `status` only "
     "moves forward (`ended` ends the session); `max_participants` never below the seated "
@@ -164,7 +210,7 @@ async def update_session(
 @router.delete(
     "/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
     summary="Delete a session and its Daily room",
     description="The session's teacher only.",
 )
@@ -180,7 +226,7 @@ async def delete_session(
 @router.post(
     "/{session_id}/end",
     response_model=SessionRead,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
     summary="End a session now",
     description="The session's teacher only. The room is deleted and everyone marked left; "
     "ending twice is a no-op.",
@@ -196,7 +242,16 @@ async def end_session(
 @router.post(
     "/{session_id}/join",
     response_model=JoinInfo,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    responses=error_responses(
+        BEARER_ERRORS,
+        PARAMETER_ERRORS,
+        RemovedFromSession,
+        SessionNotFound,
+        SessionEnded,
+        SessionFull,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
     summary="Get a fresh meeting token",
     description="The session's teacher (the first teacher join starts the session) or a "
     "student holding a seat.",
@@ -218,7 +273,7 @@ async def join_session(
 @router.post(
     "/{session_id}/leave",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
     summary="Leave a session",
     description="The session's teacher or a participant: marks the caller as having left.",
 )
@@ -230,7 +285,7 @@ async def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser)
 @router.get(
     "/{session_id}/participants",
     response_model=ParticipantList,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
     summary="List a session's participants",
     description="The session's teacher and its participants: the roster.",
 )
@@ -245,7 +300,16 @@ async def list_participants(
 @router.post(
     "/{session_id}/participants/{user_id}/remove",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
+    responses=error_responses(
+        BEARER_ERRORS,
+        PARAMETER_ERRORS,
+        NotSessionTeacher,
+        ParticipantNotFound,
+        SessionNotFound,
+        CannotRemoveTeacher,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
     summary="Remove a student for good",
     description="The session's teacher only. The seat is freed and the student ejected and "
     "banned from the room; they get no new token (403 `removed_from_session`).",

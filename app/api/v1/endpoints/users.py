@@ -1,8 +1,9 @@
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import CurrentUser, DbSession
+from app.api.responses import BEARER_ERRORS, BODY_ERRORS, error_responses
+from app.core.errors import InvalidCurrentPassword
 from app.db.types import utcnow
-from app.schemas.common import error_responses
 from app.schemas.user import PasswordChange, UserRead
 from app.services.accounts import users
 
@@ -12,7 +13,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.get(
     "/me",
     response_model=UserRead,
-    responses=error_responses(401),
+    responses=error_responses(BEARER_ERRORS),
     summary="Read your account",
     description="Any signed-in user, about themselves.",
 )
@@ -23,7 +24,7 @@ def get_me(user: CurrentUser) -> UserRead:
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(BEARER_ERRORS, BODY_ERRORS, InvalidCurrentPassword),
     summary="Change your password",
     description="Any signed-in user, for themselves. Every older access token stops working.",
 )
@@ -35,7 +36,7 @@ def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -
 @router.delete(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401),
+    responses=error_responses(BEARER_ERRORS),
     summary="Close your account",
     description="Any signed-in user, for themselves. Its tokens are refused at once.",
 )
