@@ -8,7 +8,7 @@ API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EMULATOR_PORT ?= 8787
 
-.PHONY: run test lint format lock bench clean web web-build test-web
+.PHONY: run test test-client client-types lint format lock bench clean web web-build test-web
 
 $(VENV)/.runtime-installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,21 @@ test-web: $(VENV)/.dev-installed web/node_modules/.installed
 	cd web && npm run typecheck
 	$(BIN)/python -m devtools.testdb
 	$(BIN)/python -m pytest web/browser_tests
+
+# The TypeScript client (clients/typescript, Node.js 20 + npm): its committed types must be
+# what the running API serves, it must type-check, and its teacher and student flows must
+# pass against the live API and the Daily emulator (devtools/client_check.py says how).
+CLIENT := clients/typescript
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+test-client: $(VENV)/.dev-installed $(CLIENT)/node_modules/.installed
+	$(BIN)/python -m devtools.client_check
+
+# After an API change: regenerate clients/typescript/src/schema.d.ts from the live API.
+client-types: $(VENV)/.dev-installed $(CLIENT)/node_modules/.installed
+	$(BIN)/python -m devtools.client_check --update
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.api.openapi import TAGS, install_openapi, operation_id
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Tutorium API",
         version="0.1.0",
         description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)  # outermost: it sees every response
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(api_router)

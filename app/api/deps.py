@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import TeacherOnly, Unauthorized
+from app.core.errors import LoginIsAForm, TeacherOnly, Unauthorized
 from app.core.security import AccessClaims, decode_access_token
 from app.db.session import abort_unit_of_work, commit_unit_of_work, has_pending_work
 from app.models.user import User, UserRole
@@ -158,3 +158,13 @@ async def get_feed_log_reader(request: Request) -> LogReader:
 FeedHubDep = Annotated[FeedHub, Depends(get_feed_hub)]
 FeedLogReader = Annotated[LogReader, Depends(get_feed_log_reader)]
 AccessToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+async def refuse_json_form(request: Request) -> None:
+    """A form route sent JSON would only hear "field required": say it wants a form.
+
+    Runs before the form's fields are validated (FastAPI solves dependencies first).
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        raise LoginIsAForm()

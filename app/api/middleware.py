@@ -14,7 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import ErrorCode
+from app.core.errors import PayloadTooLarge
 from app.core.logging import RequestContext, request_context_var
 from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -103,9 +103,6 @@ class RequestContextMiddleware:
         )
 
 
-PAYLOAD_TOO_LARGE = "Request body is larger than 1 MiB."
-
-
 class BodySizeLimitMiddleware:
     """Refuse bodies over the limit with our 413 error shape, before anything parses them.
 
@@ -123,8 +120,9 @@ class BodySizeLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            refusal = PayloadTooLarge()
             response = JSONResponse(
-                {"detail": PAYLOAD_TOO_LARGE, "code": ErrorCode.PAYLOAD_TOO_LARGE}, status_code=413
+                {"detail": refusal.message, "code": refusal.code}, status_code=413
             )
             await response(scope, receive, send)
             return
@@ -136,7 +134,9 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise HTTPException(status_code=413, detail=PAYLOAD_TOO_LARGE)
+                    # HTTPException, not PayloadTooLarge: FastAPI turns anything else raised
+                    # while it reads a body into a 400. The handler still answers our code.
+                    raise HTTPException(status_code=413, detail=PayloadTooLarge.message)
             return message
 
         await self.app(scope, counting_receive, send)

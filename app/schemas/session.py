@@ -48,14 +48,19 @@ class SessionCreate(RequestModel):
 
 
 class SessionUpdate(RequestModel):
-    """Only the fields sent are changed. `status` only moves forward; `ended` ends the session."""
+    """Only the fields sent are changed. `status` only moves forward; `ended` ends the session.
 
-    title: Title | None = None  # type: ignore[valid-type]
+    Null is accepted only where it means something (no description, no planned start);
+    the other fields may be left out but not nulled. Their `None` default is the Python
+    side's "not sent" (pydantic does not validate defaults), so the schema says not null.
+    """
+
+    title: Title = Field(default=None)  # type: ignore[valid-type]
     description: Description | None = None  # type: ignore[valid-type]
-    max_participants: MaxParticipants | None = None
+    max_participants: MaxParticipants = Field(default=None)
     scheduled_start_at: ScheduledStart = None
-    duration_minutes: DurationMinutes | None = None
-    status: SessionStatus | None = None
+    duration_minutes: DurationMinutes = Field(default=None)
+    status: SessionStatus = Field(default=None)
 
     model_config = RequestModel.model_config | {
         "json_schema_extra": {"examples": [{"title": "Algebra II (moved)", "max_participants": 20}]}
@@ -91,7 +96,8 @@ class SessionCreated(SessionRead):
     )
 
 
-SessionPage = Page[SessionRead]
+class SessionPage(Page[SessionRead]):
+    pass
 
 
 class JoinByCode(RequestModel):

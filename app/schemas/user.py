@@ -17,6 +17,16 @@ def _lower(value: str) -> str:
 Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_lower)]
 
 
+STRENGTH_RULES = (
+    "8 to 128 characters, at least 4 of them different, no NUL character "
+    "(checked by the server; a weak password is a 422 validation_error)."
+)
+Password = Annotated[
+    str,
+    Field(min_length=8, max_length=128, pattern=r"^[^\u0000]*$", description=STRENGTH_RULES),
+]
+
+
 def _strong_enough(password: str) -> str:
     if "\x00" in password:
         raise ValueError("must not contain NUL characters")
@@ -27,7 +37,7 @@ def _strong_enough(password: str) -> str:
 
 class UserCreate(RequestModel):
     email: Email
-    password: Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_strong_enough)]
+    password: Annotated[Password, AfterValidator(_strong_enough)]
     full_name: FullName  # type: ignore[valid-type]
     role: UserRole
 
@@ -59,6 +69,4 @@ class UserRead(BaseModel):
 
 class PasswordChange(RequestModel):
     current_password: Annotated[str, Field(min_length=1, max_length=128)]
-    new_password: Annotated[
-        str, Field(min_length=8, max_length=128), AfterValidator(_strong_enough)
-    ]
+    new_password: Annotated[Password, AfterValidator(_strong_enough)]

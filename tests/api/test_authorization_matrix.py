@@ -93,6 +93,7 @@ TABLE: list[Row] = [
     Row("GET", f"{S}/participants", VISIBLE),
     Row("POST", f"{S}/participants/{{user_id}}/remove", (401, 404, 403, 404, 204)),
     Row("GET", f"{S}/attendance", TEACHER_ONLY),
+    Row("GET", f"{S}/attendance.csv", TEACHER_ONLY),
     Row("GET", f"{S}/events", TEACHER_ONLY),
     # No JWT here: Daily signs its webhooks, and an unsigned event is refused for everyone.
     Row(

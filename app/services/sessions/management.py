@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import BelowSeatedCount, SessionEnded, SessionInPast, Unprocessable
+from app.core.errors import BelowSeatedCount, SessionEnded, SessionInPast
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
 from app.crud import session as session_crud
@@ -35,7 +35,6 @@ from app.services.sessions.views import to_read, to_reads
 logger = logging.getLogger(__name__)
 
 ROOM_CODE_ATTEMPTS = 8
-_NOT_NULLABLE = ("title", "max_participants", "duration_minutes", "status")
 
 
 def compute_expiry(start: datetime | None, created_at: datetime, duration_minutes: int) -> datetime:
@@ -135,9 +134,6 @@ def update_session(
 ) -> SessionRead:
     session = load_owned(db, user, session_id, lock=True)
     changes = {field: getattr(patch, field) for field in patch.model_fields_set}
-    for field in _NOT_NULLABLE:
-        if field in changes and changes[field] is None:
-            raise Unprocessable(f"{field} cannot be null.")
     current = lifecycle.effective_status(session, now)
     target = changes.pop("status", None)
     if current is SessionStatus.ENDED:

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import ErrorCode, InvalidJson, TutoriumError
+from app.core.errors import InvalidJson
 from app.core.metrics import WEBHOOK_EVENTS
 from app.crud import event as event_crud
 from app.crud import session as session_crud
@@ -53,12 +53,6 @@ _KNOWN_TYPES = frozenset(
         "recording.error",
     }
 )
-
-
-class PayloadTooLarge(TutoriumError):
-    status_code = 413
-    code = ErrorCode.PAYLOAD_TOO_LARGE
-    message = f"Webhook bodies are limited to {MAX_BODY_BYTES} bytes."
 
 
 def handle_daily_webhook(
