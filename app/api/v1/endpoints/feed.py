@@ -49,6 +49,9 @@ headers). 204: the session is over and nothing was missed (EventSource stops rec
 async def create_feed_ticket(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, settings: SettingsDep
 ) -> FeedTicketRead:
+    """For the session's teacher and its seated students. A browser's EventSource cannot send
+    the bearer header and tokens never go in a URL, so `GET …/feed?ticket=` takes this
+    instead: one connection, within 60 s (`FEED_TICKET_TTL_SECONDS`)."""
     return await run_in_threadpool(
         feed.issue_ticket, db, user=user, session_id=session_id, settings=settings, now=utcnow()
     )
