@@ -36,6 +36,11 @@ TAGS: list[dict[str, str]] = [
         "log): the session's teacher only.",
     },
     {
+        "name": "feed",
+        "description": "A session's live feed (server-sent events): who is in the room, as it "
+        "changes. The session's teacher sees the roster; a seated student only the counts.",
+    },
+    {
         "name": "webhooks",
         "description": "Daily.co's webhook receiver, authenticated by Daily's HMAC signature "
         "(not a bearer token). Not for browsers.",
