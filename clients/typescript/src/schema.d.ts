@@ -300,6 +300,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/feed-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket (60 s) to open the session's feed from a browser
+         * @description For the session's teacher and its seated students. A browser's EventSource cannot send
+         *     the bearer header and tokens never go in a URL, so `GET …/feed?ticket=` takes this
+         *     instead: one connection, within 60 s (`FEED_TICKET_TTL_SECONDS`).
+         */
+        post: operations["createFeedTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's live feed: who is in the room, as it changes
+         * @description `text/event-stream`. First a `retry:` hint and a `snapshot` (for the teacher the session and
+         *     its roster, each person `seated`, `in_call`, `left` or `removed`; for a student the session
+         *     and the counts, no other student's identity), then one message per change, in commit order:
+         *     `participant.seated`, `participant.joined` (entered the call), `participant.left`,
+         *     `participant.removed`, `session.started`, `session.updated`, `session.ended` (the stream
+         *     closes after it; a removed student's stream closes after their own `participant.removed`).
+         *     Each message's `id` is the event's position in the session's log (the snapshot's, the last
+         *     position it reflects): reconnect with `Last-Event-ID` to get exactly what was missed. A
+         *     `resync` message (no id) means the client fell too far behind: reconnect with
+         *     `Last-Event-ID`. A comment line is sent every 15 s of silence. Authenticate with the bearer
+         *     header, or `?ticket=` from `POST …/feed-ticket` (browsers' EventSource cannot send
+         *     headers). 204: the session is over and nothing was missed (EventSource stops reconnecting).
+         */
+        get: operations["sessionFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/attendance": {
         parameters: {
             query?: never;
@@ -433,10 +486,55 @@ export interface components {
          */
         ConnectionStatus: "joined" | "left";
         /**
+         * ErrorCode
+         * @description Every machine-readable `code` an error response can carry.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
+        /**
+         * ErrorResponse
+         * @description Every error the API answers: program against `code`, show `detail` to people.
+         */
+        ErrorResponse: {
+            /**
+             * Detail
+             * @description A sentence for people; its wording may change.
+             */
+            detail: string;
+            /** @description Stable machine-readable error code. */
+            code: components["schemas"]["ErrorCode"];
+        };
+        /**
          * EventSource
          * @enum {string}
          */
         EventSource: "api" | "webhook";
+        /** FeedCounts */
+        FeedCounts: {
+            /**
+             * Seated
+             * @description Students holding a seat, not in the call.
+             */
+            seated: number;
+            /**
+             * In Call
+             * @description Students in the call now.
+             */
+            in_call: number;
+        };
+        /** FeedTicketRead */
+        FeedTicketRead: {
+            /**
+             * Ticket
+             * @description Single use, for `GET …/feed?ticket=`; never log it.
+             */
+            ticket: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
         /** JoinByCode */
         JoinByCode: {
             /**
@@ -529,6 +627,22 @@ export interface components {
              * @description 8 to 128 characters, at least 4 of them different, no NUL character (checked by the server; a weak password is a 422 validation_error).
              */
             new_password: string;
+        };
+        /** RosterEntry */
+        RosterEntry: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["ParticipantRole"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "seated" | "in_call" | "left" | "removed";
         };
         /**
          * SessionCreate
@@ -778,6 +892,23 @@ export interface components {
             duration_minutes?: number;
             status?: components["schemas"]["SessionStatus"];
         };
+        /**
+         * StudentSnapshot
+         * @description The first message of a student's feed: no other student's identity.
+         */
+        StudentSnapshot: {
+            session: components["schemas"]["SessionRead"];
+            counts: components["schemas"]["FeedCounts"];
+        };
+        /**
+         * TeacherSnapshot
+         * @description The first message of the teacher's feed.
+         */
+        TeacherSnapshot: {
+            session: components["schemas"]["SessionRead"];
+            /** Roster */
+            roster: components["schemas"]["RosterEntry"][];
+        };
         /** TokenResponse */
         TokenResponse: {
             /** Access Token */
@@ -856,25 +987,6 @@ export interface components {
              * @enum {string}
              */
             status: "test" | "processed" | "duplicate" | "ignored";
-        };
-        /**
-         * ErrorCode
-         * @description Every machine-readable `code` an error response can carry.
-         * @enum {string}
-         */
-        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
-        /**
-         * ErrorResponse
-         * @description Every error the API answers: program against `code`, show `detail` to people.
-         */
-        ErrorResponse: {
-            /**
-             * Detail
-             * @description A sentence for people; its wording may change.
-             */
-            detail: string;
-            /** @description Stable machine-readable error code. */
-            code: components["schemas"]["ErrorCode"];
         };
         /**
          * FieldError
@@ -2354,6 +2466,116 @@ export interface operations {
                         /** @enum {unknown} */
                         code?: "video_provider_unavailable";
                     };
+                };
+            };
+        };
+    };
+    createFeedTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedTicketRead"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sessionFeed: {
+        parameters: {
+            query?: {
+                ticket?: string | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed. The snapshot's data is one of the schemas below. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["TeacherSnapshot"] | components["schemas"]["StudentSnapshot"];
+                };
+            };
+            /** @description The session is over and the client missed nothing. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
