@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EMULATOR_PORT ?= 8787
+CLIENT := clients/typescript
 
 .PHONY: run test test-client client-types lint format lock bench clean web web-build test-web
 
@@ -34,7 +35,10 @@ test: $(VENV)/.dev-installed
 # `make web` serves it on http://127.0.0.1:5173 against `make run`'s API, with daily-js resolved
 # to the emulator's stand-in when the emulator answers on EMULATOR_PORT; `make web-build` builds
 # web/dist for production with the real @daily-co/daily-js.
-web/node_modules/.installed: web/package-lock.json
+# The app uses the TypeScript client (clients/typescript), built first.
+web/node_modules/.installed: web/package-lock.json $(CLIENT)/node_modules/.installed \
+		$(CLIENT)/src/index.ts $(CLIENT)/src/schema.d.ts
+	cd $(CLIENT) && npm run build
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
@@ -58,7 +62,6 @@ test-web: $(VENV)/.dev-installed web/node_modules/.installed
 # The TypeScript client (clients/typescript, Node.js 20 + npm): its committed types must be
 # what the running API serves, it must type-check, and its teacher and student flows must
 # pass against the live API and the Daily emulator (devtools/client_check.py says how).
-CLIENT := clients/typescript
 $(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json
 	cd $(CLIENT) && npm ci --no-audit --no-fund
 	touch $@

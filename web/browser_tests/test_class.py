@@ -100,5 +100,5 @@ def test_a_whole_class(web: WebStack, browser: Browser) -> None:
     with teacher.expect_download() as download:
         teacher.get_by_role("button", name="Download CSV").click()
     csv = download.value.path().read_text()
-    assert csv.splitlines()[0].startswith("full_name,role,first_joined_at")
-    assert all(f'"{name}"' in csv for name in STUDENTS)
+    assert csv.splitlines()[0].startswith("user_id,full_name,role,first_joined_at")
+    assert all(f",{name},student," in csv for name in STUDENTS)

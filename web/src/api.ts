@@ -1,209 +1,97 @@
 /**
- * The app's one door to Tutorium's API. Everything else imports from here, so swapping this
- * module for the generated `clients/typescript` client changes no view.
+ * The app's one door to Tutorium's API, built on the typed client in `clients/typescript`
+ * (types generated from the API's /openapi.json, requests through openapi-fetch): every path,
+ * body and answer here is checked by the compiler against the API itself.
  *
- * Tokens live in localStorage so a reload keeps you signed in. A 401 triggers one refresh (when
- * the API gave a refresh token) and one retry; otherwise the session is over and the app asks
- * you to sign in again. Errors carry the API's own `code` and `detail` (and Retry-After).
+ * The access token lives in localStorage so a reload keeps you signed in; a 401 means it is no
+ * longer accepted, and the app asks you to sign in again. Errors are the client's
+ * `TutoriumError`, carrying the API's own `code`, `detail` and Retry-After.
  */
+import { createTutoriumClient, ok, type Schemas, type TokenStore } from '@tutorium/client';
 
-export type Role = 'teacher' | 'student';
-export type SessionStatus = 'scheduled' | 'active' | 'ended';
+export type User = Schemas['UserRead'];
+export type Role = Schemas['UserRole'];
+export type Session = Schemas['SessionRead'];
+export type SessionStatus = Schemas['SessionStatus'];
+export type SessionDraft = Schemas['SessionCreate'];
+export type JoinInfo = Schemas['JoinInfo'];
+export type AttendanceRow = Schemas['AttendanceRow'];
+export type RosterEntry = Schemas['RosterEntry'];
+export type RosterStatus = RosterEntry['status'];
 
-export interface User {
-  id: string;
-  email: string;
-  full_name: string;
-  role: Role;
-}
+const STORAGE_KEY = 'tutorium.access-token';
 
-export interface Session {
-  id: string;
-  title: string;
-  description: string | null;
-  status: SessionStatus;
-  max_participants: number;
-  room_code: string;
-  room_url: string;
-  scheduled_start_at: string | null;
-  duration_minutes: number;
-  started_at: string | null;
-  ended_at: string | null;
-  participant_count: number;
-  present_count: number;
-}
-
-export interface SessionDraft {
-  title: string;
-  description?: string;
-  max_participants: number;
-  scheduled_start_at?: string;
-  duration_minutes: number;
-}
-
-export interface JoinInfo {
-  session_id: string;
-  role: Role;
-  room_url: string;
-  token: string;
-  expires_at: string;
-}
-
-export type RosterStatus = 'seated' | 'in_call' | 'left' | 'removed';
-
-/** One person in the live feed's roster (the teacher's view). */
-export interface RosterEntry {
-  user_id: string;
-  name: string;
-  role: Role;
-  status: RosterStatus;
-}
-
-export interface AttendanceRow {
-  user_id: string;
-  full_name: string;
-  role: Role;
-  first_joined_at: string | null;
-  last_left_at: string | null;
-  total_seconds: number;
-  join_count: number;
-  present_now: boolean;
-}
-
-interface Tokens {
-  access_token: string;
-  refresh_token?: string;
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail: string,
-    readonly retryAfterSeconds: number | null,
-  ) {
-    super(detail);
-  }
-}
-
-const BASE = `${import.meta.env.VITE_API_BASE ?? ''}/api/v1`;
-const STORAGE_KEY = 'tutorium.tokens';
-
-/** Fired on `window` when the API no longer accepts our tokens, so the app asks to sign in. */
+/** Fired on `window` when the API no longer accepts our token, so the app asks to sign in. */
 export const SIGNED_OUT_EVENT = 'tutorium:signed-out';
 
-function storedTokens(): Tokens | null {
-  const raw = localStorage.getItem(STORAGE_KEY);
-  return raw ? (JSON.parse(raw) as Tokens) : null;
-}
+const storedToken: TokenStore = {
+  get: () => localStorage.getItem(STORAGE_KEY),
+  set: (token) => (token ? localStorage.setItem(STORAGE_KEY, token) : localStorage.removeItem(STORAGE_KEY)),
+};
 
-function storeTokens(tokens: Tokens | null): void {
-  if (tokens) localStorage.setItem(STORAGE_KEY, JSON.stringify(tokens));
-  else localStorage.removeItem(STORAGE_KEY);
-}
-
-export function isSignedIn(): boolean {
-  return storedTokens() !== null;
-}
-
-export function signOut(): void {
-  storeTokens(null);
-}
-
-async function toError(answer: Response): Promise<ApiError> {
-  const body = (await answer.json().catch(() => ({}))) as { detail?: unknown; code?: unknown };
-  const detail = typeof body.detail === 'string' ? body.detail : `HTTP ${answer.status}`;
-  const code = typeof body.code === 'string' ? body.code : 'http_error';
-  const retry = Number(answer.headers.get('Retry-After'));
-  return new ApiError(answer.status, code, detail, Number.isFinite(retry) && retry > 0 ? retry : null);
-}
-
-async function send(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = {};
-  const tokens = storedTokens();
-  if (tokens) headers.Authorization = `Bearer ${tokens.access_token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  return fetch(`${BASE}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-/** Trade the refresh token for new tokens; false when there is none or it was refused. */
-async function refresh(): Promise<boolean> {
-  const refreshToken = storedTokens()?.refresh_token;
-  if (!refreshToken) return false;
-  const answer = await fetch(`${BASE}/auth/refresh`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ refresh_token: refreshToken }),
-  });
-  if (!answer.ok) return false;
-  storeTokens((await answer.json()) as Tokens);
-  return true;
-}
-
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let answer = await send(method, path, body);
-  if (answer.status === 401 && storedTokens()) {
-    if (await refresh()) answer = await send(method, path, body);
-    if (answer.status === 401) {
-      storeTokens(null);
-      window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
-    }
+async function signOutOn401(request: Request): Promise<Response> {
+  const answer = await fetch(request);
+  if (answer.status === 401 && storedToken.get() !== null) {
+    storedToken.set(null);
+    window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
   }
-  if (!answer.ok) throw await toError(answer);
-  if (answer.status === 204) return undefined as T;
-  return (await answer.json()) as T;
+  return answer;
 }
 
-export async function signUp(draft: {
-  email: string;
-  password: string;
-  full_name: string;
-  role: Role;
-}): Promise<User> {
-  return request<User>('POST', '/auth/register', draft);
-}
+const api = createTutoriumClient({
+  baseUrl: import.meta.env.VITE_API_BASE ?? location.origin,
+  tokens: storedToken,
+  fetch: signOutOn401,
+});
+const { client } = api;
+const inSession = (id: string) => ({ params: { path: { session_id: id } } });
 
-/** The API's login is the OAuth2 password flow: a form, not JSON. */
-export async function signIn(email: string, password: string): Promise<void> {
-  const answer = await fetch(`${BASE}/auth/login`, {
-    method: 'POST',
-    body: new URLSearchParams({ username: email, password }),
-  });
-  if (!answer.ok) throw await toError(answer);
-  storeTokens((await answer.json()) as Tokens);
-}
+export const isSignedIn = (): boolean => storedToken.get() !== null;
 
-export const me = () => request<User>('GET', '/users/me');
+export const signOut = (): void => api.logout();
+
+export const signUp = (draft: Schemas['UserCreate']) =>
+  ok(client.POST('/api/v1/auth/register', { body: draft }));
+
+export const signIn = async (email: string, password: string): Promise<void> => {
+  await api.login(email, password);
+};
+
+export const me = () => ok(client.GET('/api/v1/users/me'));
 
 export const listSessions = (status: SessionStatus) =>
-  request<{ items: Session[] }>('GET', `/sessions?status=${status}&limit=100`).then((p) => p.items);
+  ok(client.GET('/api/v1/sessions', { params: { query: { status, limit: 100 } } })).then((page) => page.items);
 
-export const createSession = (draft: SessionDraft) => request<Session>('POST', '/sessions', draft);
+export const createSession = (draft: SessionDraft) => ok(client.POST('/api/v1/sessions', { body: draft }));
 
-export const getSession = (id: string) => request<Session>('GET', `/sessions/${id}`);
+export const getSession = (id: string) => ok(client.GET('/api/v1/sessions/{session_id}', inSession(id)));
 
-export const joinSession = (id: string) => request<JoinInfo>('POST', `/sessions/${id}/join`);
+export const joinSession = (id: string) => ok(client.POST('/api/v1/sessions/{session_id}/join', inSession(id)));
 
 export const joinByCode = (roomCode: string) =>
-  request<JoinInfo>('POST', '/sessions/join-by-code', { room_code: roomCode });
+  ok(client.POST('/api/v1/sessions/join-by-code', { body: { room_code: roomCode } }));
 
-export const endSession = (id: string) => request<unknown>('POST', `/sessions/${id}/end`);
+export const endSession = (id: string) => ok(client.POST('/api/v1/sessions/{session_id}/end', inSession(id)));
 
 export const removeParticipant = (id: string, userId: string) =>
-  request<void>('POST', `/sessions/${id}/participants/${userId}/remove`);
+  ok(
+    client.POST('/api/v1/sessions/{session_id}/participants/{user_id}/remove', {
+      params: { path: { session_id: id, user_id: userId } },
+    }),
+  );
 
 export const attendance = (id: string) =>
-  request<{ items: AttendanceRow[] }>('GET', `/sessions/${id}/attendance`).then((p) => p.items);
+  ok(client.GET('/api/v1/sessions/{session_id}/attendance', inSession(id))).then((report) => report.items);
+
+/** The API's own CSV of the attendance (`GET …/attendance.csv`), as a file to save. */
+export const attendanceCsv = (id: string) =>
+  ok(client.GET('/api/v1/sessions/{session_id}/attendance.csv', { ...inSession(id), parseAs: 'blob' }));
 
 /**
  * The session's live feed as an EventSource. Browsers cannot send a header with it and tokens
  * never go in a URL, so each connection takes a single-use ticket; a reconnect takes a new one.
  */
 export async function openFeed(id: string): Promise<EventSource> {
-  const { ticket } = await request<{ ticket: string }>('POST', `/sessions/${id}/feed-ticket`);
-  return new EventSource(`${BASE}/sessions/${id}/feed?ticket=${encodeURIComponent(ticket)}`);
+  const { ticket } = await ok(client.POST('/api/v1/sessions/{session_id}/feed-ticket', inSession(id)));
+  return new EventSource(`/api/v1/sessions/${id}/feed?ticket=${encodeURIComponent(ticket)}`);
 }

@@ -1,8 +1,8 @@
-import { ApiError } from './api';
+import { TutoriumError } from '@tutorium/client';
 
 /** The API's own message for a refusal; a rate limit also says how long to wait. */
 export function explain(error: unknown): string {
-  if (error instanceof ApiError) {
+  if (error instanceof TutoriumError) {
     const wait = error.retryAfterSeconds ? ` Try again in ${error.retryAfterSeconds} s.` : '';
     return `${error.detail}${wait} (${error.code})`;
   }

@@ -1,4 +1,6 @@
-import { ApiError, getSession, joinSession, type JoinInfo } from '../api';
+import { TutoriumError } from '@tutorium/client';
+
+import { getSession, joinSession, type JoinInfo } from '../api';
 import { ClassCall } from '../call';
 import { h, mount, notice } from '../dom';
 import { explain } from '../errors';
@@ -35,7 +37,7 @@ export function showClassroom(sessionId: string): () => void {
       const session = await getSession(sessionId);
       status.say(session.status === 'ended' ? 'This class has ended.' : fallback, true);
     } catch (error) {
-      status.say(error instanceof ApiError ? explain(error) : fallback, true);
+      status.say(error instanceof TutoriumError ? explain(error) : fallback, true);
     }
     rejoin.hidden = false;
   }
