@@ -117,3 +117,14 @@ def test_a_student_on_a_phone_joins_with_the_keyboard(web: WebStack, browser: Br
     fits = student.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
     assert fits, "the class page scrolls sideways on a phone"
     web.shot(student, "24-phone-in-class")
+
+
+def test_a_token_the_api_refuses_asks_to_sign_in_again(web: WebStack, browser: Browser) -> None:
+    """An expired access token and any other refused one get the same 401. There is no refresh
+    token to trade in yet, so the app says so and shows the sign-in form."""
+    student = new_person(browser, web.web_url, "Stale Student", "student")
+    student.evaluate("() => localStorage.setItem('tutorium.access-token', 'no-longer-valid')")
+    student.reload()
+    expect(status_line(student)).to_have_text("Your sign-in has expired. Please sign in again.")
+    expect(student.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(student.locator("#who")).to_be_empty()

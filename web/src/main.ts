@@ -17,6 +17,8 @@ let cleanup: (() => void) | undefined;
 let currentUser: User | undefined;
 /** Bumped by each route(): a route that awaited while a newer one started gives way to it. */
 let routing = 0;
+/** Why the sign-in page is shown again, when the API stopped accepting our token. */
+let signedOutReason: string | undefined;
 
 function showWho(user: User | undefined): void {
   const who = document.getElementById('who')!;
@@ -51,8 +53,9 @@ async function route(): Promise<void> {
   if (!currentUser) {
     showAuth(() => {
       currentUser = undefined;
+      signedOutReason = undefined;
       void route();
-    });
+    }, signedOutReason);
     return;
   }
   const [area, kind, id] = location.hash.replace(/^#\/?/, '').split('/');
@@ -68,5 +71,8 @@ async function route(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
-window.addEventListener(SIGNED_OUT_EVENT, () => void route());
+window.addEventListener(SIGNED_OUT_EVENT, () => {
+  signedOutReason = 'Your sign-in has expired. Please sign in again.';
+  void route();
+});
 void route();

@@ -2,7 +2,7 @@ import { signIn, signUp, type Role } from '../api';
 import { actionForm, field, h, mount, notice } from '../dom';
 
 /** Sign in, or sign up (then signed in at once). */
-export function showAuth(onSignedIn: () => void): void {
+export function showAuth(onSignedIn: () => void, reason?: string): void {
   const status = notice();
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true });
   const password = h('input', {
@@ -59,4 +59,5 @@ export function showAuth(onSignedIn: () => void): void {
     h('button', { type: 'submit' }, 'Sign up'),
   );
   mount(h('h1', {}, 'Welcome to Tutorium'), status.element, h('div', { class: 'columns' }, signInForm, signUpForm));
+  if (reason) status.say(reason, true);
 }
