@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from app.api import health
 from app.api.openapi import operation_id
 from app.api.responses import BODY_ERRORS, PARAMETER_ERRORS
-from app.api.v1.endpoints import attendance, auth, sessions, users, webhooks
+from app.api.v1.endpoints import attendance, auth, feed, sessions, users, webhooks
 from app.core.errors import ErrorCode
 from tests.api.error_graph import route_errors
 
 ROUTES = [
     route
-    for module in (auth, users, sessions, attendance, webhooks, health)
+    for module in (auth, users, sessions, feed, attendance, webhooks, health)
     for route in module.router.routes
     if isinstance(route, APIRoute)
 ]

@@ -486,25 +486,6 @@ export interface components {
          */
         ConnectionStatus: "joined" | "left";
         /**
-         * ErrorCode
-         * @description Every machine-readable `code` an error response can carry.
-         * @enum {string}
-         */
-        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
-        /**
-         * ErrorResponse
-         * @description Every error the API answers: program against `code`, show `detail` to people.
-         */
-        ErrorResponse: {
-            /**
-             * Detail
-             * @description A sentence for people; its wording may change.
-             */
-            detail: string;
-            /** @description Stable machine-readable error code. */
-            code: components["schemas"]["ErrorCode"];
-        };
-        /**
          * EventSource
          * @enum {string}
          */
@@ -987,6 +968,25 @@ export interface components {
              * @enum {string}
              */
             status: "test" | "processed" | "duplicate" | "ignored";
+        };
+        /**
+         * ErrorCode
+         * @description Every machine-readable `code` an error response can carry.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
+        /**
+         * ErrorResponse
+         * @description Every error the API answers: program against `code`, show `detail` to people.
+         */
+        ErrorResponse: {
+            /**
+             * Detail
+             * @description A sentence for people; its wording may change.
+             */
+            detail: string;
+            /** @description Stable machine-readable error code. */
+            code: components["schemas"]["ErrorCode"];
         };
         /**
          * FieldError
@@ -2490,31 +2490,42 @@ export interface operations {
                     "application/json": components["schemas"]["FeedTicketRead"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
         };
@@ -2551,31 +2562,42 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `invalid_feed_ticket`, `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_feed_ticket" | "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
         };

@@ -15,8 +15,9 @@ from app.api.deps import (
     FeedLogReader,
     SettingsDep,
 )
+from app.api.responses import BEARER_ERRORS, PARAMETER_ERRORS, error_responses
+from app.core.errors import InvalidFeedTicket, SessionNotFound
 from app.db.types import utcnow
-from app.schemas.common import error_responses
 from app.schemas.feed import FeedTicketRead, StudentSnapshot, TeacherSnapshot
 from app.services.feed import access as feed
 from app.services.feed.stream import feed_stream
@@ -43,7 +44,7 @@ headers). 204: the session is over and nothing was missed (EventSource stops rec
     "/{session_id}/feed-ticket",
     response_model=FeedTicketRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
     summary="A single-use ticket (60 s) to open the session's feed from a browser",
 )
 async def create_feed_ticket(
@@ -67,7 +68,7 @@ async def create_feed_ticket(
             "model": TeacherSnapshot | StudentSnapshot,
         },
         204: {"description": "The session is over and the client missed nothing."},
-        **error_responses(401, 404, 422),
+        **error_responses(BEARER_ERRORS, PARAMETER_ERRORS, InvalidFeedTicket, SessionNotFound),
     },
     summary="The session's live feed: who is in the room, as it changes",
     description=FEED_DESCRIPTION,
