@@ -17,7 +17,11 @@ $(error $(or $(PYTHON_CHECK),no working '$(PYTHON)' found: Tutorium needs Python
 endif
 endif
 
-.PHONY: run test test-fast lint format lock bench clean
+.PHONY: run test test-fast test-client client-types lint format lock bench clean web web-build test-web
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
+EMULATOR_PORT ?= 8787
+CLIENT := clients/typescript
 
 $(VENV)/.runtime-installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +48,48 @@ test: $(VENV)/.dev-installed
 # (no cycles, layers) are in pyproject.toml.
 # The inner loop: unit and API tests, without the e2e processes, the storms and schemathesis.
 test-fast: $(VENV)/.dev-installed
-	$(BIN)/python -m devtools.testdb
-	$(BIN)/python -m pytest -m "not e2e and not fuzz and not storm"
+	$(BIN)/python -m devtools.testdb -m "not e2e and not fuzz and not storm"
+
+# The reference web app (web/, needs Node.js 20 and npm; `make run` itself needs neither).
+# `make web` serves it on http://127.0.0.1:5173 against `make run`'s API, with daily-js resolved
+# to the emulator's stand-in when the emulator answers on EMULATOR_PORT; `make web-build` builds
+# web/dist for production with the real @daily-co/daily-js.
+# The app uses the TypeScript client (clients/typescript), built first.
+web/node_modules/.installed: web/package-lock.json $(CLIENT)/node_modules/.installed \
+		$(CLIENT)/src/index.ts $(CLIENT)/src/schema.d.ts
+	cd $(CLIENT) && npm run build
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web: web/node_modules/.installed
+	cd web && TUTORIUM_API_URL=http://$(API_HOST):$(API_PORT) \
+		DAILY_EMULATOR_URL=http://127.0.0.1:$(EMULATOR_PORT) npm run dev
+
+web-build: web/node_modules/.installed
+	cd web && npm run build
+
+# Browser tests: Playwright (web/browser_tests/requirements.lock) drives Debian's Chromium
+# against the built app, the API and the emulator as real processes. Screenshots land in
+# web/test-results/run-<UTC time>/.
+test-web: $(VENV)/.dev-installed web/node_modules/.installed
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pip install -q -r web/browser_tests/requirements.lock
+	cd web && npm run typecheck
+	$(BIN)/python -m devtools.testdb web/browser_tests
+
+# The TypeScript client (clients/typescript, Node.js 20 + npm): its committed types must be
+# what the running API serves, it must type-check, and its teacher and student flows must
+# pass against the live API and the Daily emulator (devtools/client_check.py says how).
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+test-client: $(VENV)/.dev-installed $(CLIENT)/node_modules/.installed
+	$(BIN)/python -m devtools.client_check
+
+# After an API change: regenerate clients/typescript/src/schema.d.ts from the live API.
+client-types: $(VENV)/.dev-installed $(CLIENT)/node_modules/.installed
+	$(BIN)/python -m devtools.client_check --update
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

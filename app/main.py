@@ -13,10 +13,16 @@ from app.api.errors import ErrorBoundaryMiddleware, install_error_handlers
 from app.api.health import router as health_router
 from app.api.metrics import router as metrics_router
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.api.openapi import TAGS, install_openapi, operation_id
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
-from app.core.metrics import DailyWebhookCollector, SessionStatusCollector, observe_daily_call
+from app.core.metrics import (
+    DailyWebhookCollector,
+    FeedCollector,
+    SessionStatusCollector,
+    observe_daily_call,
+)
 from app.crud.session import count_by_effective_status
 from app.db.outage import DatabaseOutage, is_database_unavailable
 from app.db.session import build_engine, build_session_factory
@@ -24,6 +30,7 @@ from app.db.types import utcnow
 from app.services.accounts.rate_limits import AbuseGuard
 from app.services.daily.client import REAL_DAILY_HOST, DailyClient, build_http_client
 from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.feed.hub import FeedHub
 from app.services.webhooks import subscription
 
 logger = logging.getLogger("app")
@@ -56,9 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database_slots = asyncio.Semaphore(
             settings.database_pool_size + settings.database_max_overflow
         )
+        app.state.feed_hub.start(asyncio.get_running_loop())
+        app.state.feed_metrics.loop = asyncio.get_running_loop()
         try:
             yield
         finally:
+            app.state.feed_hub.stop()
             app.state.daily_http.close()
             engine.dispose()
 
@@ -66,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Tutorium API",
         version="0.1.0",
         description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -74,6 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database_outage = DatabaseOutage()
     app.state.database_outage.watch(engine)
     app.state.abuse_guard = AbuseGuard(settings)
+    app.state.feed_hub = FeedHub(settings.listen_url, buffer_messages=settings.feed_buffer_messages)
+    app.state.feed_metrics = FeedCollector(
+        lambda: app.state.feed_hub.subscriber_count,
+        lambda: app.state.feed_hub.listener_connected,
+    )
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)
     )
@@ -94,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: it sees every response
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(api_router)

@@ -1,6 +1,7 @@
 """The API's vocabulary: typed dependency aliases that make route signatures read as sentences."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.errors import TeacherOnly, Unauthorized
+from app.core.errors import LoginIsAForm, TeacherOnly, Unauthorized
 from app.core.security import AccessClaims, decode_access_token
 from app.db.session import abort_unit_of_work, commit_unit_of_work, has_pending_work
 from app.models.user import User, UserRole
@@ -19,6 +20,9 @@ from app.services.accounts import users
 from app.services.accounts.rate_limits import AbuseGuard
 from app.services.daily.client import DailyClient
 from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.feed.hub import FeedHub
+from app.services.feed.messages import FeedMessage
+from app.services.feed.stream import LogReader, read_log
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -112,3 +116,38 @@ async def get_client_ip(request: Request) -> str:
 
 AbuseGuardDep = Annotated[AbuseGuard, Depends(get_abuse_guard)]
 ClientIp = Annotated[str, Depends(get_client_ip)]
+
+
+async def get_feed_hub(request: Request) -> FeedHub:
+    hub: FeedHub = request.app.state.feed_hub
+    return hub
+
+
+async def get_feed_log_reader(request: Request) -> LogReader:
+    """Replays for the feed: a pool connection per read, under the same slots as requests,
+    held only for the read (a stream lasts hours; it never keeps a connection)."""
+    app = request.app
+
+    async def read(session_id: uuid.UUID, after: int, limit: int) -> list[FeedMessage]:
+        slots: asyncio.Semaphore = app.state.database_slots
+        async with slots:
+            return await anyio.to_thread.run_sync(
+                read_log, app.state.session_factory, session_id, after, limit
+            )
+
+    return read
+
+
+FeedHubDep = Annotated[FeedHub, Depends(get_feed_hub)]
+FeedLogReader = Annotated[LogReader, Depends(get_feed_log_reader)]
+AccessToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+async def refuse_json_form(request: Request) -> None:
+    """A form route sent JSON would only hear "field required": say it wants a form.
+
+    Runs before the form's fields are validated (FastAPI solves dependencies first).
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        raise LoginIsAForm()

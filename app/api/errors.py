@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import DatabaseUnavailable, ErrorCode, TutoriumError
+from app.core.errors import DatabaseUnavailable, ErrorCode, TutoriumError, UnsupportedMediaType
 from app.db.outage import DatabaseOutage, is_database_unavailable
 
 logger = logging.getLogger("app.errors")
@@ -37,6 +37,9 @@ def error_body(detail: Any, code: str) -> dict[str, Any]:
     return {"detail": detail, "code": code}
 
 
+VALIDATION_DETAIL = "The request is not valid: see `errors` for each field at fault."
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     # Only where and what: FastAPI's default `input` would echo a submitted password.
     return [
@@ -49,8 +52,30 @@ async def _tutorium_error(_request: Request, exc: TutoriumError) -> JSONResponse
     return _tutorium_response(exc)
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse(error_body(_field_errors(exc), ErrorCode.VALIDATION_ERROR), status_code=422)
+def _is_json(media_type: str) -> bool:
+    main, _, sub = media_type.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+def _wrongly_labelled_body(request: Request, exc: RequestValidationError) -> bool:
+    """A JSON route's body that FastAPI did not read as JSON because of its Content-Type.
+
+    FastAPI parses a body as JSON only when it is labelled JSON; anything else (no label,
+    or text/plain, which `fetch` gives a string body) reaches validation as raw bytes and
+    fails as a whole, with an error located at `body` itself. Refused rather than guessed:
+    a label that says what the bytes are is what every JSON client library sends.
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if _is_json(media_type):
+        return False
+    return any(tuple(error.get("loc", ())) == ("body",) for error in exc.errors())
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if _wrongly_labelled_body(request, exc):
+        return await _tutorium_error(request, UnsupportedMediaType())
+    body = error_body(VALIDATION_DETAIL, ErrorCode.VALIDATION_ERROR)
+    return JSONResponse({**body, "errors": _field_errors(exc)}, status_code=422)
 
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -75,9 +100,10 @@ def _internal_error(method: str, path: str, exc: BaseException) -> JSONResponse:
 
 
 def _tutorium_response(exc: TutoriumError) -> JSONResponse:
-    return JSONResponse(
-        error_body(exc.message, exc.code), status_code=exc.status_code, headers=exc.headers
-    )
+    body = error_body(exc.message, exc.code)
+    if exc.status_code == 422:  # one 422 shape: a rule about the whole request has no fields
+        body["errors"] = []
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 class ErrorBoundaryMiddleware:

@@ -11,14 +11,19 @@ from app.services.daily.client import REAL_DAILY_HOST
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("")
-def health() -> dict[str, str]:
+@router.get("", summary="Liveness", description="Anyone; no token.")
+def get_health() -> dict[str, str]:
     """The process is up. Says nothing about its dependencies, on purpose (liveness)."""
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "The database is not reachable."}})
-def ready(request: Request) -> Any:
+@router.get(
+    "/ready",
+    responses={503: {"description": "The database is not reachable."}},
+    summary="Readiness",
+    description="Anyone; no token.",
+)
+def get_readiness(request: Request) -> Any:
     """Readiness: the database answers. Daily is reported from configuration, never called,
     so a Daily outage does not take every instance out of the load balancer. The rate limit
     storage is asked, but its outage keeps the answer 200: the limiter counts in memory

@@ -10,5 +10,6 @@ def metrics(request: Request) -> Response:
     """Prometheus scrape endpoint. Expose it to the monitoring network only."""
     state = request.app.state
     return Response(
-        render_metrics(state.session_metrics, state.webhook_metrics), media_type=CONTENT_TYPE
+        render_metrics(state.session_metrics, state.webhook_metrics, state.feed_metrics),
+        media_type=CONTENT_TYPE,
     )

@@ -137,9 +137,9 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise HTTPException(
-                        status_code=PayloadTooLarge.status_code, detail=PayloadTooLarge.message
-                    )
+                    # HTTPException, not PayloadTooLarge: FastAPI turns anything else raised
+                    # while it reads a body into a 400. The handler still answers our code.
+                    raise HTTPException(status_code=413, detail=PayloadTooLarge.message)
             return message
 
         await self.app(scope, counting_receive, send)

@@ -18,8 +18,11 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
     INVALID_JSON = "invalid_json"
     NOT_AUTHENTICATED = "not_authenticated"
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105 (a code, not a token)
+    INVALID_REFRESH_TOKEN = "invalid_refresh_token"  # noqa: S105 (a code, not a token)
     INVALID_WEBHOOK_SIGNATURE = "invalid_webhook_signature"
     INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_FEED_TICKET = "invalid_feed_ticket"
     FORBIDDEN = "forbidden"
     TEACHER_ONLY = "teacher_only"
     NOT_SESSION_TEACHER = "not_session_teacher"
@@ -91,9 +94,28 @@ class Unauthorized(TutoriumError):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class TokenExpired(Unauthorized):
+    """Apart from `not_authenticated` so a client knows a refresh (not a login) will do."""
+
+    code = ErrorCode.TOKEN_EXPIRED
+    message = "The access token has expired: refresh it or log in again."
+
+
+class InvalidRefreshToken(Unauthorized):
+    """Unknown, spent, revoked or expired: one answer, so nothing is learnt by probing."""
+
+    code = ErrorCode.INVALID_REFRESH_TOKEN
+    message = "The refresh token is not valid: log in again."
+
+
 class InvalidCredentials(Unauthorized):
     code = ErrorCode.INVALID_CREDENTIALS
     message = "Incorrect email or password."
+
+
+class InvalidFeedTicket(Unauthorized):
+    code = ErrorCode.INVALID_FEED_TICKET
+    message = "The feed ticket is unknown, used, expired or for another session."
 
 
 class Forbidden(TutoriumError):
@@ -235,6 +257,21 @@ class RecordingNotReady(Conflict):
 class NotInCall(Conflict):
     code = ErrorCode.NOT_IN_CALL
     message = "This student is not in the call now."
+
+
+class UnsupportedMediaType(TutoriumError):
+    """A body the route cannot read as sent: `fetch` sends a string as text/plain."""
+
+    status_code = 415
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    message = "Send this body as JSON, with `Content-Type: application/json`."
+
+
+class LoginIsAForm(UnsupportedMediaType):
+    message = (
+        "Log in with an OAuth2 password form: `Content-Type: application/x-www-form-urlencoded`"
+        " with `username` (your email) and `password`, not JSON."
+    )
 
 
 class Unprocessable(TutoriumError):

@@ -4,6 +4,7 @@ With several worker processes set PROMETHEUS_MULTIPROC_DIR (prometheus-client's
 multiprocess mode) so `/metrics` adds up every worker's counts.
 """
 
+import asyncio
 import os
 import threading
 import time
@@ -130,6 +131,34 @@ class DailyWebhookCollector(Collector):
             "Daily's failedCount for the webhook (consecutive failed deliveries).",
             value=failed_count,
         )
+
+
+class FeedCollector(Collector):
+    """This process's live feed: subscribers, whether its listener is connected, and the
+    event loop's tasks (a disconnect must leave none behind)."""
+
+    def __init__(
+        self, subscribers: Callable[[], int], listener_connected: Callable[[], bool]
+    ) -> None:
+        self._subscribers = subscribers
+        self._listener_connected = listener_connected
+        self.loop: asyncio.AbstractEventLoop | None = None  # set when the app starts
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "tutorium_feed_subscribers", "Open feed streams in this process.", self._subscribers()
+        )
+        yield GaugeMetricFamily(
+            "tutorium_feed_listener_connected",
+            "1 while this process's LISTEN connection is up.",
+            int(self._listener_connected()),
+        )
+        if self.loop is not None and not self.loop.is_closed():
+            yield GaugeMetricFamily(
+                "tutorium_event_loop_tasks",
+                "asyncio tasks alive in this process.",
+                len(asyncio.all_tasks(self.loop)),
+            )
 
 
 def render_metrics(*extra: Collector) -> bytes:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from jose import JWTError, jwt
+from jose import ExpiredSignatureError, JWTError, jwt
 from passlib.context import CryptContext
 
 from app.core.config import Settings
-from app.core.errors import Unauthorized
+from app.core.errors import TokenExpired, Unauthorized
 
 JWT_ALGORITHM = "HS256"
 
@@ -81,5 +81,7 @@ def decode_access_token(token: str, settings: Settings) -> AccessClaims:
             role=str(claims.get("role", "")),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
         )
+    except ExpiredSignatureError as exc:  # checked after the signature: the token is ours
+        raise TokenExpired() from exc
     except (JWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthorized() from exc

@@ -4,6 +4,8 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.errors import ErrorCode
+
 
 def reject_nul(value: str) -> str:
     # PostgreSQL refuses NUL in text; catching it here makes it a 422, not a 500.
@@ -29,10 +31,24 @@ class RequestModel(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    detail: str | list[dict[str, object]] = Field(
-        description="Human-readable message (a list of field errors for validation_error)."
-    )
-    code: str = Field(description="Stable machine-readable error code.", examples=["not_found"])
+    """Every error the API answers: program against `code`, show `detail` to people."""
+
+    detail: str = Field(description="A sentence for people; its wording may change.")
+    code: ErrorCode = Field(description="Stable machine-readable error code.")
+
+
+class FieldError(BaseModel):
+    """Where and what, never the submitted value (it could be a password)."""
+
+    loc: list[str | int] = Field(examples=[["body", "title"]])
+    msg: str = Field(examples=["String should have at least 1 character"])
+    type: str = Field(examples=["string_too_short"])
+
+
+class ValidationErrorResponse(ErrorResponse):
+    """A `validation_error`: the same `detail` and `code`, plus the fields at fault."""
+
+    errors: list[FieldError]
 
 
 ItemT = TypeVar("ItemT")

@@ -20,4 +20,5 @@ class SessionEventRead(BaseModel):
     occurred_at: datetime
 
 
-SessionEventPage = Page[SessionEventRead]
+class SessionEventPage(Page[SessionEventRead]):
+    pass

@@ -53,15 +53,22 @@ class SessionCreate(RequestModel):
 
 
 class SessionUpdate(RequestModel):
-    """Only the fields sent are changed. `status` only moves forward; `ended` ends the session."""
+    """Only the fields sent are changed. `status` only moves forward; `ended` ends the session.
 
-    title: Title | None = None
+    Null is accepted only where it means something (no description, no planned start);
+    the other fields may be left out but not nulled. Their `None` default is the Python
+    side's "not sent" (pydantic does not validate defaults), so the schema says not null.
+    """
+
+    title: Title = Field(default=None)  # type: ignore[assignment]  # None: not sent
     description: Description | None = None
-    max_participants: MaxParticipants | None = None
+    max_participants: MaxParticipants = Field(default=None)  # type: ignore[assignment]  # None: not sent
     scheduled_start_at: ScheduledStart = None
-    duration_minutes: DurationMinutes | None = None
-    status: SessionStatus | None = None
-    recording: RecordingMode | None = Field(None, description="Only before the session starts.")
+    duration_minutes: DurationMinutes = Field(default=None)  # type: ignore[assignment]  # None: not sent
+    status: SessionStatus = Field(default=None)  # type: ignore[assignment]  # None: not sent
+    recording: RecordingMode = Field(  # type: ignore[assignment]  # None: not sent
+        default=None, description="Only before the session starts."
+    )
 
     model_config = RequestModel.model_config | {
         "json_schema_extra": {"examples": [{"title": "Algebra II (moved)", "max_participants": 20}]}
@@ -110,7 +117,8 @@ class SessionCreated(SessionRead):
     )
 
 
-SessionPage = Page[SessionRead]
+class SessionPage(Page[SessionRead]):
+    pass
 
 
 class JoinByCode(RequestModel):

@@ -17,18 +17,23 @@ def _lower(value: str) -> str:
 Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_lower)]
 
 
+STRENGTH_RULES = (
+    "8 to 128 characters, at least 4 of them different, no NUL character "
+    "(checked by the server; a weak password is a 422 validation_error)."
+)
+Password = Annotated[
+    str,
+    Field(min_length=8, max_length=128, pattern=r"^[^\u0000]*$", description=STRENGTH_RULES),
+]
+
+
 def _strong_enough(password: str) -> str:
     if password.strip() == "" or len(set(password)) < 4:
         raise ValueError("is too weak: use a longer mix of characters")
     return password
 
 
-NewPassword = Annotated[
-    str,
-    Field(min_length=8, max_length=128),
-    NUL_FREE,
-    AfterValidator(_strong_enough),
-]
+NewPassword = Annotated[Password, NUL_FREE, AfterValidator(_strong_enough)]
 
 
 class UserCreate(RequestModel):

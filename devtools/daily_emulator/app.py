@@ -12,10 +12,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import api_meetings, api_recordings, api_rooms, api_tokens, api_webhooks, controls, room_page
+from . import (
+    api_meetings,
+    api_recordings,
+    api_rooms,
+    api_tokens,
+    api_webhooks,
+    controls,
+    room_page,
+    standin_routes,
+)
 from .config import EmulatorConfig
 from .errors import install_error_handlers
-from .middleware import ApiMiddleware
+from .middleware import ApiMiddleware, DevToolsCors
 from .runtime import Emulator
 
 
@@ -41,6 +50,7 @@ def create_app(config: EmulatorConfig) -> FastAPI:
     app.state.emulator = emulator
     install_error_handlers(app)
     app.add_middleware(ApiMiddleware, emulator=emulator)
+    app.add_middleware(DevToolsCors)
     app.include_router(api_tokens.router)
     app.include_router(api_rooms.router)
     app.include_router(api_webhooks.router)
@@ -48,5 +58,6 @@ def create_app(config: EmulatorConfig) -> FastAPI:
     app.include_router(controls.router)
     app.include_router(api_recordings.router)
     app.include_router(api_recordings.controls)
+    app.include_router(standin_routes.router)
     app.include_router(room_page.router)
     return app

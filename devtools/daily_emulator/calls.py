@@ -98,7 +98,7 @@ class CallSimulator:
             # The newcomer is in before the earlier session is ejected, so the meeting goes on.
             participant = self._admit(room, meeting_token, user_name, user_id, now)
             for earlier in replaced:
-                self._remove(earlier, now)
+                self._remove(earlier, now, "ejected")
         response = _participant_payload(participant)
         response.update(
             participant_id=participant.id,
@@ -129,7 +129,7 @@ class CallSimulator:
             participant = self.store.participants.get(participant_id)
             if participant is None or participant.room != room_name:
                 raise not_found(f"participant {participant_id} is not in room {room_name}")
-            ended = self._remove(participant, now)
+            ended = self._remove(participant, now, "left")
         return {
             "left": True,
             "participant_id": participant_id,
@@ -151,7 +151,7 @@ class CallSimulator:
                 p for p in self.store.in_room(room_name) if p.id in ids or p.user_id in user_ids
             ]
             for participant in targets:
-                self._remove(participant, now)
+                self._remove(participant, now, "ejected")
             if ban and room_name in self.store.meetings:
                 self.store.bans.setdefault(room_name, set()).update(user_ids)
         return [p.id for p in targets]
@@ -162,7 +162,7 @@ class CallSimulator:
         now = self.clock.now()
         with self.store.lock:
             for participant in self.store.in_room(room_name):
-                self._remove(participant, now)
+                self._remove(participant, now, "room-deleted")
 
     def sweep(self) -> None:
         """Eject everyone whose `will_eject_at` has passed (run by a ticker and per request)."""
@@ -170,7 +170,7 @@ class CallSimulator:
         with self.store.lock:
             for participant in list(self.store.participants.values()):
                 if participant.will_eject_at and participant.will_eject_at <= now:
-                    self._remove(participant, now)
+                    self._remove(participant, now, "ejected")
 
     def _check_room_window(self, room: Room, now: float) -> None:
         if room.is_expired(now):
@@ -228,12 +228,24 @@ class CallSimulator:
             listener.joined(room, participant, token)
         return participant
 
-    def _remove(self, participant: Participant, now: float) -> bool:
+    def share_screen(self, room_name: str, participant_id: str, sharing: bool) -> bool:
+        """Start or stop a participant's screen share; returns whether they share now. Without
+        the permission nothing starts and nothing is raised, as daily-js's `startScreenShare()`
+        returns nothing either way."""
+        with self.store.lock:
+            participant = self.store.participants.get(participant_id)
+            if participant is None or participant.room != room_name:
+                raise not_found(f"participant {participant_id} is not in room {room_name}")
+            participant.sharing_screen = sharing and participant.may_share_screen
+            return participant.sharing_screen
+
+    def _remove(self, participant: Participant, now: float, reason: str) -> bool:
         """Take one participant out; returns True when that ended the meeting."""
         self.store.participants.pop(participant.id, None)
         for past in self.store.meeting_history:
             if past.id == participant.meeting_id:
                 past.attended.append(attendance_of(participant, now))
+        self.store.departures[participant.id] = reason
         payload = _participant_payload(participant)
         payload["duration"] = round(now - participant.joined_at, 3)
         self.outbox.emit("participant.left", payload)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 
 from .errors import invalid_request, not_found, read_json_object, reject_unknown_keys
 from .runtime import EmulatorDep
+from .standin_routes import participant_view
 
 router = APIRouter(prefix="/_emulator", tags=["emulator controls"])
 
@@ -79,20 +80,7 @@ async def leave(name: str, request: Request, emulator: EmulatorDep) -> dict[str,
 @router.get("/rooms/{name}/participants")
 def participants(name: str, emulator: EmulatorDep) -> dict[str, Any]:
     with emulator.store.lock:
-        people = emulator.store.in_room(name)
-        return {
-            "data": [
-                {
-                    "participant_id": p.id,
-                    "user_id": p.user_id,
-                    "user_name": p.user_name,
-                    "owner": p.owner,
-                    "joined_at": p.joined_at,
-                    "will_eject_at": p.will_eject_at,
-                }
-                for p in people
-            ]
-        }
+        return {"data": [participant_view(p) for p in emulator.store.in_room(name)]}
 
 
 @router.get("/webhooks")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -122,3 +123,22 @@ class ApiMiddleware:
         finally:
             entry["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
             emulator.requests.add(entry)
+
+
+class DevToolsCors:
+    """CORS for `/_emulator/*` only: a frontend on another origin (Vite on :5173) loads the
+    daily-js stand-in and drives calls from the browser. Any origin, no credentials: these
+    endpoints carry no secrets. Daily's REST API (`/v1`) stays without CORS, as at Daily, where
+    the API key must never reach a browser."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/_emulator/"):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)

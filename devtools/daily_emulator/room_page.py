@@ -62,7 +62,7 @@ def _page(title: str, body: str, status: int) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
-def _script_json(data: dict[str, str | None]) -> str:
+def script_json(data: dict[str, str | None]) -> str:
     """JSON safe inside a <script> element (no `</script>` or `<!--` can survive)."""
     text = json.dumps(data)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -91,7 +91,7 @@ def room_page(room_name: str, emulator: EmulatorDep, t: str | None = None) -> HT
         "Screen share allowed": "yes" if screenshare else "no",
     }
     listing = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts.items())
-    cfg = _script_json({"base": f"/_emulator/rooms/{room.name}", "token": t})
+    cfg = script_json({"base": f"/_emulator/rooms/{room.name}", "token": t})
     body = (
         f"<h1>Daily room {escape(room.name)}</h1><dl>{listing}</dl>"
         "<button id=join>Join (simulated)</button> <button id=leave>Leave</button> "

@@ -75,6 +75,14 @@ class Participant:
     will_eject_at: int
     permissions: dict[str, Any]
     enable_screenshare: bool
+    sharing_screen: bool = False
+
+    @property
+    def may_share_screen(self) -> bool:
+        """Daily's rule: the room and token `enable_screenshare` and `canSend` must all allow it."""
+        can_send = self.permissions.get("canSend", True)
+        allowed = can_send is True or (isinstance(can_send, list) and "screenVideo" in can_send)
+        return self.enable_screenshare and allowed
 
     def presence(self, now: float) -> dict[str, Any]:
         """Shape of one entry of `GET /presence` (camelCase, as Daily sends it)."""
@@ -142,6 +150,9 @@ class Store:
         self.meetings: dict[str, Meeting] = {}  # room -> its running meeting
         self.meeting_history: list[Meeting] = []  # every meeting, oldest first
         self.bans: dict[str, set[str]] = {}  # room -> banned user_ids, while its meeting runs
+        # Why each participant left (`left`, `ejected`, `room-deleted`): what a browser in the
+        # call learns when it is taken out. Not persisted, like the calls themselves.
+        self.departures: dict[str, str] = {}
         if state_file is not None and state_file.exists():
             self._load(state_file)
         else:
@@ -160,6 +171,7 @@ class Store:
             self.meetings.clear()
             self.meeting_history.clear()
             self.bans.clear()
+            self.departures.clear()
             self.save()
 
     def save(self) -> None:

@@ -163,34 +163,40 @@ def test_csv_has_the_same_rows_and_columns_as_json(
     client.post(f"{SESSIONS}/{session['id']}/end", headers=teacher.headers)
     as_json = attendance(client, session, teacher).json()["items"]
 
-    for response in (
-        attendance(client, session, teacher, params={"format": "csv"}),
-        attendance(client, session, teacher, headers={"Accept": "text/csv"}),
-    ):
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/csv")
-        assert "attachment" in response.headers["content-disposition"]
-        reader = csv.DictReader(io.StringIO(response.text))
-        assert reader.fieldnames == list(as_json[0])
-        as_csv = list(reader)
-        assert len(as_csv) == len(as_json) == 3
-        for csv_row, json_row in zip(as_csv, as_json, strict=True):
-            expected = {
-                key: (
-                    ""
-                    if value is None
-                    else str(value).lower()
-                    if isinstance(value, bool)
-                    else str(value)
-                )
-                for key, value in json_row.items()
-            }
-            assert csv_row == expected
+    csv_url = f"{SESSIONS}/{session['id']}/attendance.csv"
+    response = client.get(csv_url, headers=teacher.headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    reader = csv.DictReader(io.StringIO(response.text))
+    assert reader.fieldnames == list(as_json[0])
+    as_csv = list(reader)
+    assert len(as_csv) == len(as_json) == 3
+    for csv_row, json_row in zip(as_csv, as_json, strict=True):
+        expected = {
+            key: (
+                ""
+                if value is None
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+            for key, value in json_row.items()
+        }
+        assert csv_row == expected
 
-    explicit_json = attendance(
-        client, session, teacher, params={"format": "json"}, headers={"Accept": "text/csv"}
-    )
-    assert explicit_json.json()["items"] == as_json
+    # The JSON operation answers JSON whatever the Accept header asks for.
+    asked_for_csv = attendance(client, session, teacher, headers={"Accept": "text/csv"})
+    assert asked_for_csv.json()["items"] == as_json
+
+
+def test_csv_is_the_teachers_only(
+    client: TestClient, session: dict[str, Any], student: Account
+) -> None:
+    seat(client, student, session)
+    response = client.get(f"{SESSIONS}/{session['id']}/attendance.csv", headers=student.headers)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_session_teacher"
 
 
 def test_the_event_log_is_paginated_oldest_first(

@@ -80,7 +80,7 @@ def test_register_rejects_bad_input_with_422(client: TestClient, overrides: dict
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "validation_error"
-    assert all("input" not in error for error in body["detail"])
+    assert all("input" not in error for error in body["errors"])
     assert "aaaaaaaaaaaa" not in response.text
 
 
@@ -126,20 +126,33 @@ def test_login_form_fields_are_bounded(client: TestClient) -> None:
     assert login(client, "a@example.com", "p" * 129).status_code == 422
 
 
-def _assert_refused(response) -> None:
+def _assert_refused(response, code: str = "not_authenticated") -> None:
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["code"] == code
 
 
 def test_me_without_token_is_401(client: TestClient) -> None:
     _assert_refused(client.get(ME))
 
 
-def test_expired_token_is_401(client: TestClient, student: Account, settings: Settings) -> None:
+def test_expired_token_is_401_token_expired(
+    client: TestClient, student: Account, settings: Settings
+) -> None:
+    """Its own code, so a client knows a refresh (not a new login) is what it needs."""
     old = datetime.now(UTC) - timedelta(hours=3)
     token = create_access_token(user_id=student.id, role="student", settings=settings, now=old)
-    _assert_refused(client.get(ME, headers={"Authorization": f"Bearer {token.token}"}))
+    response = client.get(ME, headers={"Authorization": f"Bearer {token.token}"})
+    _assert_refused(response, code="token_expired")
+
+
+def test_expired_token_signed_with_another_key_is_not_token_expired(
+    client: TestClient, student: Account
+) -> None:
+    old = int((datetime.now(UTC) - timedelta(hours=3)).timestamp())
+    claims = {"sub": str(student.id), "role": "student", "iat": old, "exp": old + 600}
+    forged = jwt.encode(claims, "another-key-entirely-0123456789abcdef", algorithm="HS256")
+    _assert_refused(client.get(ME, headers={"Authorization": f"Bearer {forged}"}))
 
 
 def test_token_signed_with_another_key_is_401(client: TestClient, student: Account) -> None:

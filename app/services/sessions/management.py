@@ -16,7 +16,6 @@ from app.core.errors import (
     SessionChanged,
     SessionEnded,
     SessionInPast,
-    Unprocessable,
 )
 from app.crud import event as event_crud
 from app.crud import participant as participant_crud
@@ -44,7 +43,6 @@ from app.services.sessions.views import to_read, to_reads
 logger = logging.getLogger(__name__)
 
 ROOM_CODE_ATTEMPTS = 8
-_NOT_NULLABLE = ("title", "max_participants", "duration_minutes", "status", "recording")
 
 
 def compute_expiry(start: datetime | None, created_at: datetime, duration_minutes: int) -> datetime:
@@ -197,9 +195,6 @@ def _plan(
 ) -> _Plan | None:
     """The field changes and the status target, checked; None: an ended session, no-op."""
     changes = {field: getattr(patch, field) for field in patch.model_fields_set}
-    for field in _NOT_NULLABLE:
-        if field in changes and changes[field] is None:
-            raise Unprocessable(f"{field} cannot be null.")
     current = lifecycle.effective_status(session, now)
     target = changes.pop("status", None)
     if current is SessionStatus.ENDED:

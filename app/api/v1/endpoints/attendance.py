@@ -1,14 +1,15 @@
-"""A session's record for its teacher: attendance (JSON or CSV) and the event log."""
+"""A session's record for its teacher: attendance (JSON, or CSV at its own path), event log."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import CurrentUser, DbSession
+from app.api.responses import BEARER_ERRORS, PARAMETER_ERRORS, error_responses
+from app.core.errors import NotSessionTeacher, SessionNotFound
 from app.db.types import utcnow
 from app.schemas.attendance import AttendanceReport
-from app.schemas.common import error_responses
 from app.schemas.event import SessionEventPage
 from app.services.attendance import event_log
 from app.services.attendance import report as attendance
@@ -16,37 +17,40 @@ from app.services.attendance import report as attendance
 router = APIRouter(prefix="/sessions", tags=["attendance"])
 
 CSV_MEDIA_TYPE = "text/csv"
-
-
-def _wants_csv(output_format: str | None, accept: str | None) -> bool:
-    if output_format is not None:
-        return output_format == "csv"
-    return accept is not None and CSV_MEDIA_TYPE in accept.lower()
+ATTENDANCE_ERRORS = error_responses(
+    BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound
+)
 
 
 @router.get(
     "/{session_id}/attendance",
     response_model=AttendanceReport,
+    responses=ATTENDANCE_ERRORS,
+    summary="Who attended and for how long",
+    description="The session's teacher only. The same rows as a CSV file: "
+    "`GET /sessions/{session_id}/attendance.csv`.",
+)
+def get_attendance(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> AttendanceReport:
+    return attendance.attendance_report(db, user=user, session_id=session_id, now=utcnow())
+
+
+@router.get(
+    "/{session_id}/attendance.csv",
+    response_class=Response,
     responses={
         200: {
-            "description": "One row per participant; `?format=csv` or `Accept: text/csv` "
-            "returns the same rows and columns as a CSV download.",
+            "description": "The attendance rows and columns as a CSV download (UTF-8, a header "
+            "row; empty cells for null).",
             "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
         },
-        **error_responses(401, 403, 404, 422),
+        **ATTENDANCE_ERRORS,
     },
-    summary="Who attended and for how long (the session's teacher only)",
+    summary="Attendance as a CSV file",
+    description="The session's teacher only. Its own operation (not content negotiation), so "
+    "generated clients download it as text.",
 )
-def get_attendance(
-    session_id: uuid.UUID,
-    db: DbSession,
-    user: CurrentUser,
-    output_format: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
-    accept: Annotated[str | None, Header()] = None,
-) -> AttendanceReport | Response:
+def get_attendance_csv(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
     report = attendance.attendance_report(db, user=user, session_id=session_id, now=utcnow())
-    if not _wants_csv(output_format, accept):
-        return report
     return Response(
         attendance.to_csv(report),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
@@ -57,10 +61,11 @@ def get_attendance(
 @router.get(
     "/{session_id}/events",
     response_model=SessionEventPage,
-    responses=error_responses(401, 403, 404, 422),
-    summary="The session's event log, oldest first (the session's teacher only)",
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
+    summary="The session's event log, oldest first",
+    description="The session's teacher only.",
 )
-def list_events(
+def list_session_events(
     session_id: uuid.UUID,
     db: DbSession,
     user: CurrentUser,

@@ -15,10 +15,27 @@ from app.api.deps import (
     SettingsDep,
     TokenMinterDep,
 )
+from app.api.responses import BEARER_ERRORS, BODY_ERRORS, PARAMETER_ERRORS, error_responses
+from app.core.errors import (
+    BelowSeatedCount,
+    CannotRemoveTeacher,
+    InvalidStatusTransition,
+    NotSessionTeacher,
+    ParticipantNotFound,
+    ProviderRejected,
+    ProviderUnavailable,
+    RemovedFromSession,
+    RoomCodeNotFound,
+    SessionEnded,
+    SessionFull,
+    SessionInPast,
+    SessionNotFound,
+    TeacherOnly,
+    TooManyRequests,
+)
 from app.db.session import committed
 from app.db.types import utcnow
 from app.models.session import SessionStatus
-from app.schemas.common import error_responses
 from app.schemas.session import (
     JoinByCode,
     JoinInfo,
@@ -47,8 +64,18 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=SessionCreated,
-    responses=error_responses(401, 403, 422, 502, 503),
-    summary="Create a session and its private Daily room (teachers only)",
+    responses=error_responses(
+        BEARER_ERRORS,
+        BODY_ERRORS,
+        TeacherOnly,
+        SessionInPast,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
+    summary="Create a session and its private Daily room",
+    description="Teachers only. Creates the private Daily room first; nothing is saved if "
+    "Daily fails. Answers the session with its `room_code` (share it with students) and a "
+    "`teacher_join_url`.",
 )
 async def create_session(
     payload: SessionCreate,
@@ -73,8 +100,9 @@ async def create_session(
 @router.get(
     "",
     response_model=SessionPage,
-    responses=error_responses(401, 422),
-    summary="Sessions you teach or joined, newest first",
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS),
+    summary="List the sessions you teach or joined",
+    description="Any signed-in user: the sessions they teach or hold a seat in, newest first.",
 )
 async def list_sessions(
     db: DbSession,
@@ -97,10 +125,23 @@ async def list_sessions(
 @router.post(
     "/join-by-code",
     response_model=JoinInfo,
-    responses=error_responses(401, 403, 404, 409, 422, 429, 502, 503),
-    summary="Join with a room code: get a meeting token for the room",
+    responses=error_responses(
+        BEARER_ERRORS,
+        BODY_ERRORS,
+        RemovedFromSession,
+        RoomCodeNotFound,
+        SessionNotFound,
+        SessionEnded,
+        SessionFull,
+        TooManyRequests,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
+    summary="Join a session by its room code",
+    description="Any signed-in user. A student is seated (a rejoin keeps the seat); the "
+    "session's own teacher gets the owner token. Answers a meeting token for the Daily room.",
 )
-async def join_by_code(
+async def join_session_by_code(
     payload: JoinByCode,
     db: DbSession,
     claims: AccessClaimsDep,
@@ -121,7 +162,13 @@ async def join_by_code(
     )
 
 
-@router.get("/{session_id}", response_model=SessionRead, responses=error_responses(401, 404, 422))
+@router.get(
+    "/{session_id}",
+    response_model=SessionRead,
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
+    summary="Read a session",
+    description="The session's teacher and its participants.",
+)
 async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> SessionRead:
     return await run_in_threadpool(sessions.get_session, db, user, session_id, utcnow())
 
@@ -129,8 +176,22 @@ async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -
 @router.patch(
     "/{session_id}",
     response_model=SessionRead,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
-    summary="Edit a session (its teacher only); status moves forward only",
+    responses=error_responses(
+        BEARER_ERRORS,
+        BODY_ERRORS,
+        NotSessionTeacher,
+        SessionNotFound,
+        BelowSeatedCount,
+        InvalidStatusTransition,
+        SessionEnded,
+        SessionInPast,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
+    summary="Edit a session",
+    description="The session's teacher only. Only the fields sent change; `status` only "
+    "moves forward (`ended` ends the session); `max_participants` never below the seated "
+    "students; a new schedule or duration moves the room's expiry.",
 )
 async def update_session(
     session_id: uuid.UUID, patch: SessionUpdate, db: DbSession, user: CurrentUser, daily: DailyDep
@@ -149,8 +210,9 @@ async def update_session(
 @router.delete(
     "/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 422),
-    summary="Delete a session and its Daily room (its teacher only)",
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
+    summary="Delete a session and its Daily room",
+    description="The session's teacher only.",
 )
 async def delete_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
@@ -164,8 +226,10 @@ async def delete_session(
 @router.post(
     "/{session_id}/end",
     response_model=SessionRead,
-    responses=error_responses(401, 403, 404, 422),
-    summary="End a session now (its teacher only); ending twice is a no-op",
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
+    summary="End a session now",
+    description="The session's teacher only. The room is deleted and everyone marked left; "
+    "ending twice is a no-op.",
 )
 async def end_session(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
@@ -178,8 +242,19 @@ async def end_session(
 @router.post(
     "/{session_id}/join",
     response_model=JoinInfo,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
-    summary="Get a fresh meeting token: the teacher, or a student holding a seat",
+    responses=error_responses(
+        BEARER_ERRORS,
+        PARAMETER_ERRORS,
+        RemovedFromSession,
+        SessionNotFound,
+        SessionEnded,
+        SessionFull,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
+    summary="Get a fresh meeting token",
+    description="The session's teacher (the first teacher join starts the session) or a "
+    "student holding a seat.",
 )
 async def join_session(
     session_id: uuid.UUID, db: DbSession, claims: AccessClaimsDep, minter: TokenMinterDep
@@ -198,8 +273,9 @@ async def join_session(
 @router.post(
     "/{session_id}/leave",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 404, 422),
-    summary="Mark yourself as having left the session",
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
+    summary="Leave a session",
+    description="The session's teacher or a participant: marks the caller as having left.",
 )
 async def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -> Response:
     await run_in_threadpool(joins.leave_session, db, user=user, session_id=session_id, now=utcnow())
@@ -209,7 +285,9 @@ async def leave_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser)
 @router.get(
     "/{session_id}/participants",
     response_model=ParticipantList,
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, SessionNotFound),
+    summary="List a session's participants",
+    description="The session's teacher and its participants: the roster.",
 )
 async def list_participants(
     session_id: uuid.UUID, db: DbSession, user: CurrentUser
@@ -222,8 +300,19 @@ async def list_participants(
 @router.post(
     "/{session_id}/participants/{user_id}/remove",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 409, 422, 502, 503),
-    summary="Remove a student for good: seat freed, ejected and banned from the room",
+    responses=error_responses(
+        BEARER_ERRORS,
+        PARAMETER_ERRORS,
+        NotSessionTeacher,
+        ParticipantNotFound,
+        SessionNotFound,
+        CannotRemoveTeacher,
+        ProviderRejected,
+        ProviderUnavailable,
+    ),
+    summary="Remove a student for good",
+    description="The session's teacher only. The seat is freed and the student ejected and "
+    "banned from the room; they get no new token (403 `removed_from_session`).",
 )
 async def remove_participant(
     session_id: uuid.UUID, user_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep

@@ -1,25 +1,33 @@
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import CurrentUser, DbSession
+from app.api.responses import BEARER_ERRORS, BODY_ERRORS, error_responses
+from app.core.errors import InvalidCurrentPassword
 from app.db.types import utcnow
 from app.models.user import User
-from app.schemas.common import error_responses
 from app.schemas.user import PasswordChange, UserRead
 from app.services.accounts import users
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("/me", response_model=UserRead, responses=error_responses(401))
-def read_me(user: CurrentUser) -> User:
+@router.get(
+    "/me",
+    response_model=UserRead,
+    responses=error_responses(BEARER_ERRORS),
+    summary="Read your account",
+    description="Any signed-in user, about themselves.",
+)
+def get_me(user: CurrentUser) -> User:
     return user
 
 
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 422),
-    summary="Change your password; every older access token stops working",
+    responses=error_responses(BEARER_ERRORS, BODY_ERRORS, InvalidCurrentPassword),
+    summary="Change your password",
+    description="Any signed-in user, for themselves. Every older access token stops working.",
 )
 def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -> Response:
     users.change_password(db, user, payload, utcnow())
@@ -29,8 +37,9 @@ def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -
 @router.delete(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401),
-    summary="Close your account; its tokens are refused at once",
+    responses=error_responses(BEARER_ERRORS),
+    summary="Close your account",
+    description="Any signed-in user, for themselves. Its tokens are refused at once.",
 )
 def close_account(db: DbSession, user: CurrentUser) -> Response:
     users.close_account(user, utcnow())

@@ -4,10 +4,12 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DailyDep, DbSession, SettingsDep
+from app.api.responses import error_responses
+from app.core.errors import InvalidJson, PayloadTooLarge
 from app.db.types import utcnow
-from app.schemas.common import error_responses
 from app.schemas.webhook import WebhookAck
 from app.services.webhooks import handling as webhooks
+from app.services.webhooks.signature import InvalidWebhookSignature
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -24,8 +26,10 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 @router.post(
     "/daily",
     response_model=WebhookAck,
-    responses=error_responses(400, 401, 413),
-    summary="Daily.co webhook receiver (authenticated by Daily's HMAC signature, not a JWT)",
+    responses=error_responses(InvalidJson, InvalidWebhookSignature, PayloadTooLarge),
+    summary="Receive a Daily.co webhook",
+    description="Daily only: authenticated by Daily's HMAC signature "
+    "(`X-Webhook-Signature`, `X-Webhook-Timestamp`), not a bearer token.",
     openapi_extra={
         "requestBody": {
             "required": True,

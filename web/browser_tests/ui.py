@@ -1,0 +1,58 @@
+"""What a person does in the app, as Playwright steps: by labels and roles, as a person sees it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
+
+PASSWORD = "correct horse battery"
+
+
+DESKTOP = {"width": 1100, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def new_person(
+    browser: Browser, web_url: str, name: str, role: str, viewport: dict[str, int] = DESKTOP
+) -> Page:
+    """A fresh browser context (own storage, like another device), signed up as `role`."""
+    page = browser.new_context(viewport=viewport).new_page()
+    # Shown by pytest when a test fails: what the page itself said.
+    page.on("console", lambda message: print(f"[{name}] console.{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: print(f"[{name}] page error: {error}"))
+    page.on("requestfailed", lambda request: print(f"[{name}] request failed: {request.url}"))
+    page.goto(web_url)
+    email = f"{name.lower().replace(' ', '.')}.{secrets.token_hex(4)}@example.com"
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_label("I am a").select_option(role)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.locator("#who")).to_contain_text(f"{name} ({role})")
+    return page
+
+
+def create_session(page: Page, title: str, seats: int) -> str:
+    """Create a session from the teacher's home; returns its room code."""
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Seats").fill(str(seats))
+    page.get_by_label("Duration (minutes)").fill("60")
+    page.get_by_role("button", name="Create session").click()
+    code = page.get_by_label("Room code")
+    expect(code).to_have_text(re.compile(r"\S+"))
+    return code.inner_text()
+
+
+def enter_code(page: Page, code: str) -> None:
+    page.get_by_label("Room code").fill(code)
+    page.get_by_role("button", name="Join class").click()
+
+
+def status_line(page: Page) -> Locator:
+    return page.locator("main .notice")
+
+
+def frame_view(page: Page) -> FrameLocator:
+    return page.frame_locator(".frame iframe")
