@@ -3,6 +3,7 @@
 from app.models.event import EventSource, SessionEvent
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.presence import ParticipantPresence, PresenceCloser
+from app.models.refresh_token import RefreshToken
 from app.models.session import SessionStatus, TutoringSession
 from app.models.user import User, UserRole
 
@@ -12,6 +13,7 @@ __all__ = [
     "ParticipantPresence",
     "ParticipantRole",
     "PresenceCloser",
+    "RefreshToken",
     "SessionEvent",
     "SessionParticipant",
     "SessionStatus",

@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew your tokens
+         * @description Anyone holding a refresh token; no bearer token needed. Answers a new access token and a new refresh token; the one sent is spent. Sending a spent one again revokes every token of that login (`invalid_refresh_token`: log in again).
+         */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -530,6 +550,11 @@ export interface components {
              */
             new_password: string;
         };
+        /** RefreshRequest */
+        RefreshRequest: {
+            /** Refresh Token */
+            refresh_token: string;
+        };
         /**
          * SessionCreate
          * @example {
@@ -778,7 +803,11 @@ export interface components {
             duration_minutes?: number;
             status?: components["schemas"]["SessionStatus"];
         };
-        /** TokenResponse */
+        /**
+         * TokenResponse
+         * @description Send `access_token` as a bearer token; before it expires (or on `token_expired`),
+         *     trade `refresh_token` at /auth/refresh for a new pair. Each refresh token works once.
+         */
         TokenResponse: {
             /** Access Token */
             access_token: string;
@@ -787,9 +816,19 @@ export interface components {
              * @default bearer
              * @constant
              */
-            token_type?: "bearer";
-            /** Expires In */
+            token_type: "bearer";
+            /**
+             * Expires In
+             * @description Seconds the access token is valid for.
+             */
             expires_in: number;
+            /** Refresh Token */
+            refresh_token: string;
+            /**
+             * Refresh Expires In
+             * @description Seconds the refresh token is valid for.
+             */
+            refresh_expires_in: number;
         };
         /**
          * UserCreate
@@ -1166,6 +1205,92 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "rate_limited";
+                    };
+                };
+            };
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Error codes: `bad_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "bad_request";
+                    };
+                };
+            };
+            /** @description Error codes: `invalid_refresh_token`. */
+            401: {
+                headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_refresh_token";
+                    };
+                };
+            };
+            /** @description Error codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Error codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Error codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
                     };
                 };
             };
