@@ -14,7 +14,7 @@ from app.api.metrics import router as metrics_router
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.openapi import TAGS, install_openapi, operation_id
 from app.api.v1.router import api_router
-from app.core.config import Settings, get_settings
+from app.core.config import Environment, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.metrics import SessionStatusCollector, observe_daily_call
 from app.crud.session import count_by_effective_status
@@ -73,16 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lambda: _count_sessions(app.state.session_factory)
     )
 
-    if settings.cors_origins:  # no origins, no cross-origin browser calls: skip the layer
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
-        )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    _allow_cross_origin(app, settings)  # outside the 413 and every error, so they carry CORS
     app.add_middleware(RequestContextMiddleware)  # outermost: it sees every response
     install_error_handlers(app)
     install_openapi(app)
@@ -90,6 +82,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(api_router)
     return app
+
+
+# `make run`'s web apps (Vite on :5173, any other dev server) with no configuration.
+DEV_ORIGIN_PATTERN = r"^http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?$"
+
+
+def _allow_cross_origin(app: FastAPI, settings: Settings) -> None:
+    """CORS_ORIGINS when set; else, in development only, any port of localhost/127.0.0.1.
+
+    Production with no CORS_ORIGINS allows no browser origin: the layer is skipped.
+    """
+    pattern = None
+    if not settings.cors_origins and settings.environment is Environment.DEV:
+        pattern = DEV_ORIGIN_PATTERN
+    if not settings.cors_origins and pattern is None:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_origin_regex=pattern,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate", "Content-Disposition"],
+        max_age=600,
+    )
 
 
 def _connect_daily(app: FastAPI, settings: Settings) -> None:
