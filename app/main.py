@@ -7,6 +7,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from app.api.errors import install_error_handlers
 from app.api.health import router as health_router
@@ -27,6 +28,7 @@ from app.services.daily.meeting_tokens import MeetingTokenMinter
 logger = logging.getLogger("app")
 
 MAX_BODY_BYTES = 1024 * 1024
+DOCS_ASSETS_URL = "/docs-assets"
 
 DESCRIPTION = """
 Tutorium runs live tutoring sessions on Daily.co video rooms.
@@ -55,12 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.daily_http.close()
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the pinned
+    # fastapi-offline package instead of a CDN, so the docs work with no internet.
+    app = FastAPIOffline(
         title="Tutorium API",
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+        static_url=DOCS_ASSETS_URL,
         lifespan=lifespan,
     )
     app.state.settings = settings
