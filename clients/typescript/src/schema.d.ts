@@ -546,7 +546,7 @@ export interface components {
             current_password: string;
             /**
              * New Password
-             * @description 8 to 128 characters, at least 4 of them different, no NUL character (checked by the server; a weak password is a 422 validation_error).
+             * @description 8 to 128 characters, at least 4 of them different and one not a space, no NUL character; `pattern` says the same, so a generated client can check it first.
              */
             new_password: string;
         };
@@ -843,11 +843,12 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description Case-insensitive. Domains reserved for special use that cannot receive mail (such as `.test`, `.local`, `.invalid`) are refused with 422.
              */
             email: string;
             /**
              * Password
-             * @description 8 to 128 characters, at least 4 of them different, no NUL character (checked by the server; a weak password is a 422 validation_error).
+             * @description 8 to 128 characters, at least 4 of them different and one not a space, no NUL character; `pattern` says the same, so a generated client can check it first.
              */
             password: string;
             /** Full Name */
