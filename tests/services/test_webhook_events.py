@@ -5,6 +5,7 @@ import pytest
 from starlette.requests import Request
 
 from app.api.v1.endpoints.webhooks import capped_body
+from app.core.errors import PayloadTooLarge
 from app.services.webhooks.events import (
     NOT_JSON,
     DailyEvent,
@@ -12,7 +13,7 @@ from app.services.webhooks.events import (
     parse_envelope,
     unix_time,
 )
-from app.services.webhooks.handling import MAX_BODY_BYTES, PayloadTooLarge
+from app.services.webhooks.handling import MAX_BODY_BYTES
 
 T = 1_900_000_000
 NOW = datetime(2031, 1, 1, tzinfo=UTC)
