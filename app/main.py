@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.errors import ErrorBoundaryMiddleware, install_error_handlers
@@ -15,7 +16,7 @@ from app.api.metrics import router as metrics_router
 from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.openapi import TAGS, install_openapi, operation_id
 from app.api.v1.router import api_router
-from app.core.config import Settings, get_settings
+from app.core.config import Environment, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.metrics import (
     DailyWebhookCollector,
@@ -34,6 +35,8 @@ from app.services.feed.hub import FeedHub
 from app.services.webhooks import subscription
 
 logger = logging.getLogger("app")
+
+DOCS_ASSETS_URL = "/docs-assets"
 
 DESCRIPTION = """
 Tutorium runs live tutoring sessions on Daily.co video rooms.
@@ -72,12 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.daily_http.close()
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the pinned
+    # fastapi-offline package instead of a CDN, so the docs work with no internet.
+    app = FastAPIOffline(
         title="Tutorium API",
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
+        swagger_ui_parameters={"persistAuthorization": True},
+        static_url=DOCS_ASSETS_URL,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -99,16 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.add_middleware(ErrorBoundaryMiddleware, outage=app.state.database_outage)
-    if settings.cors_origins:  # no origins, no cross-origin browser calls: skip the layer
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
-        )
     app.add_middleware(BodySizeLimitMiddleware)
+    _allow_cross_origin(app, settings)  # outside the 413 and every error, so they carry CORS
     app.add_middleware(RequestContextMiddleware)  # outermost: it sees every response
     install_error_handlers(app)
     install_openapi(app)
@@ -116,6 +115,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(api_router)
     return app
+
+
+# `make run`'s web apps (Vite on :5173, any other dev server) with no configuration.
+DEV_ORIGIN_PATTERN = r"^http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?$"
+
+
+def _allow_cross_origin(app: FastAPI, settings: Settings) -> None:
+    """CORS_ORIGINS when set; else, in development only, any port of localhost/127.0.0.1.
+
+    Production with no CORS_ORIGINS allows no browser origin: the layer is skipped.
+    """
+    pattern = None
+    if not settings.cors_origins and settings.environment is Environment.DEV:
+        pattern = DEV_ORIGIN_PATTERN
+    if not settings.cors_origins and pattern is None:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_origin_regex=pattern,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "WWW-Authenticate", "Content-Disposition"],
+        max_age=600,
+    )
 
 
 def _connect_daily(app: FastAPI, settings: Settings) -> None:

@@ -11,6 +11,7 @@ Node.js and `npm ci` are this target's only needs beyond the Python venv.
 
 import filecmp
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -38,13 +39,16 @@ def main() -> None:
     ):
         migrate(url)
         database_url = url.render_as_string(hide_password=False)
-        stack = start_stack("self_signed", database_url, Path(workdir))
+        # The flows sign one expired access token themselves, to test the refresh.
+        secret_key = secrets.token_urlsafe(48)
+        stack = start_stack("self_signed", database_url, Path(workdir), secret_key=secret_key)
         try:
             env = {
                 **os.environ,
                 "TUTORIUM_API_URL": stack.api_url,
                 "TUTORIUM_EMULATOR_URL": stack.emulator_url,
                 "TUTORIUM_OPENAPI_URL": f"{stack.api_url}/openapi.json",
+                "TUTORIUM_TEST_SECRET_KEY": secret_key,
             }
             generated = Path(workdir) / "schema.d.ts"
             _npm("run", "--silent", "generate", env={**env, "TUTORIUM_SCHEMA_OUT": str(generated)})

@@ -14,7 +14,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import DatabaseUnavailable, ErrorCode, TutoriumError, UnsupportedMediaType
@@ -78,13 +80,28 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({**body, "errors": _field_errors(exc)}, status_code=422)
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower())
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return JSONResponse(
-        error_body(exc.detail, code.replace(" ", "_")),
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        error_body(exc.detail, code.replace(" ", "_")), status_code=exc.status_code, headers=headers
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every documented method on this path: the router's own 405 names only the first route
+    that matched, while a path has one route per method. A literal path (`/join-by-code`)
+    hides the parameter routes its text also matches (`/{session_id}`), as in routing."""
+    path = request.scope["path"]
+    matching: list[tuple[str, set[str]]] = []
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.path and route.methods and route.include_in_schema:
+            if compile_path(route.path)[0].match(path):
+                matching.append((route.path, route.methods))
+    literal = [(route_path, methods) for route_path, methods in matching if "{" not in route_path]
+    return ", ".join(sorted({method for _, methods in literal or matching for method in methods}))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    refresh_token_expire_days: int = Field(default=14, ge=1, le=365)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     daily_api_key: SecretStr | None = None

@@ -5,6 +5,7 @@ from app.models.feed_ticket import FeedTicket
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.presence import ParticipantPresence, PresenceCloser
 from app.models.recording import Recording, RecordingStatus
+from app.models.refresh_token import RefreshToken
 from app.models.session import RecordingMode, SessionStatus, TutoringSession
 from app.models.user import User, UserRole
 
@@ -18,6 +19,7 @@ __all__ = [
     "Recording",
     "RecordingMode",
     "RecordingStatus",
+    "RefreshToken",
     "SessionEvent",
     "SessionParticipant",
     "SessionStatus",

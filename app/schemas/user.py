@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -14,31 +15,54 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(_lower)]
-
-
-STRENGTH_RULES = (
-    "8 to 128 characters, at least 4 of them different, no NUL character "
-    "(checked by the server; a weak password is a 422 validation_error)."
-)
-Password = Annotated[
-    str,
-    Field(min_length=8, max_length=128, pattern=r"^[^\u0000]*$", description=STRENGTH_RULES),
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=320,
+        description="Case-insensitive. Domains reserved for special use that cannot receive "
+        "mail (such as `.test`, `.local`, `.invalid`) are refused with 422.",
+    ),
+    AfterValidator(_lower),
 ]
 
 
+STRENGTH_RULES = (
+    "8 to 128 characters, at least 4 of them different and one not a space, no NUL "
+    "character; `pattern` says the same, so a generated client can check it first."
+)
+# The rule itself, published as the schema's `pattern` (ECMA-262 and Python agree on it): a
+# lookahead finds four distinct characters (first occurrences, in order) and one non-space.
+# pydantic's own `pattern` runs on Rust's regex, which has no lookaround, hence the validator.
+STRENGTH_PATTERN = (
+    r"^(?=[\s\S]*?([\s\S])[\s\S]*?(?!\1)([\s\S])[\s\S]*?(?!\1|\2)([\s\S])"
+    r"[\s\S]*?(?!\1|\2|\3)[\s\S])(?=[\s\S]*\S)[^\u0000]*$"
+)
+_STRENGTH = re.compile(STRENGTH_PATTERN)
+
+
 def _strong_enough(password: str) -> str:
-    if password.strip() == "" or len(set(password)) < 4:
+    if "\x00" in password:
+        raise ValueError("must not contain NUL characters")
+    if not _STRENGTH.match(password):
         raise ValueError("is too weak: use a longer mix of characters")
     return password
 
 
-NewPassword = Annotated[Password, NUL_FREE, AfterValidator(_strong_enough)]
+Password = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=128,
+        description=STRENGTH_RULES,
+        json_schema_extra={"pattern": STRENGTH_PATTERN},
+    ),
+    AfterValidator(_strong_enough),
+]
 
 
 class UserCreate(RequestModel):
     email: Email
-    password: NewPassword
+    password: Password
     full_name: FullName
     role: UserRole
 
@@ -70,4 +94,4 @@ class UserRead(BaseModel):
 
 class PasswordChange(RequestModel):
     current_password: Annotated[str, Field(min_length=1, max_length=128)]
-    new_password: NewPassword
+    new_password: Password

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from . import (
     api_meetings,
@@ -39,12 +40,16 @@ def create_app(config: EmulatorConfig) -> FastAPI:
         finally:
             emulator.shutdown()
 
-    app = FastAPI(
+    # Docs assets come from the pinned fastapi-offline package, not a CDN: they work offline.
+    app = FastAPIOffline(
         title="Daily API emulator",
         description="Local stand-in for Daily's REST API and webhooks. Development only.",
         docs_url="/_emulator/docs",
         redoc_url=None,
         openapi_url="/_emulator/openapi.json",
+        static_url="/_emulator/docs-assets",
+        swagger_ui_oauth2_redirect_url="/_emulator/docs/oauth2-redirect",
+        swagger_ui_parameters={"persistAuthorization": True},
         lifespan=lifespan,
     )
     app.state.emulator = emulator

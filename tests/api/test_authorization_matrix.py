@@ -63,6 +63,8 @@ TABLE: list[Row] = [
     Row("GET", "/health/ready", _everyone(200)),
     Row("GET", "/metrics", _everyone(200)),
     Row("POST", "/api/v1/auth/register", _everyone(201), body=_fresh_registration),
+    # Authenticated by the refresh token in the body, never by the caller's bearer token.
+    Row("POST", "/api/v1/auth/refresh", _everyone(401), body=lambda w: {"refresh_token": "x"}),
     Row(
         "POST",
         "/api/v1/auth/login",

@@ -26,7 +26,7 @@ ROUTES = [
     route
     for module in (auth, users, sessions, feed, attendance, webhooks, health)
     for route in module.router.routes
-    if isinstance(route, APIRoute)
+    if isinstance(route, APIRoute) and route.include_in_schema
 ]
 Codes = set[tuple[int, str]]
 
@@ -88,6 +88,15 @@ def test_documented_codes_are_the_codes_the_route_can_answer(
 ) -> None:
     operation = operations[operation_id(route)]
     assert documented(operation) == derived_codes(route)
+
+
+def test_auth_and_retry_headers_are_declared(operations: dict[str, dict[str, Any]]) -> None:
+    expected = {"401": "WWW-Authenticate", "429": "Retry-After", "503": "Retry-After"}
+    for operation in operations.values():
+        for status, header in expected.items():
+            response = operation["responses"].get(status)
+            if response is not None and "content" in response:
+                assert header in response["headers"], (operation["operationId"], status)
 
 
 def test_the_registry_is_published(client_module: TestClient) -> None:

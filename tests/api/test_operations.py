@@ -176,3 +176,56 @@ def test_no_cors_origins_means_no_cross_origin_access(
             },
         )
     assert "access-control-allow-origin" not in response.headers
+
+
+def _app_with(session_factory: sessionmaker[Session], **overrides: object) -> FastAPI:
+    app = create_app(make_settings(**overrides))
+    app.state.session_factory = session_factory
+    return app
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:3000"])
+def test_dev_without_cors_origins_allows_local_web_apps(
+    session_factory: sessionmaker[Session], daily: FakeDaily, origin: str
+) -> None:
+    app = _app_with(session_factory, environment="dev", cors_origins=[])
+    with TestClient(app) as client:
+        preflight = client.options(
+            SESSIONS, headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+        )
+        foreign = client.options(
+            SESSIONS,
+            headers={
+                "Origin": "http://localhost.evil.example",
+                "Access-Control-Request-Method": "POST",
+            },
+        )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == origin
+    assert "access-control-allow-origin" not in foreign.headers
+
+
+def test_production_without_cors_origins_allows_no_local_origin(
+    session_factory: sessionmaker[Session], daily: FakeDaily
+) -> None:
+    app = _app_with(session_factory, environment="production", cors_origins=[], secret_key="s" * 40)
+    with TestClient(app) as client:
+        response = client.options(
+            SESSIONS,
+            headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"},
+        )
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_errors_and_413_carry_cors_headers(client: TestClient, teacher: Account) -> None:
+    origin = {"Origin": "https://teacher.example.com"}
+    too_big = client.post(
+        SESSIONS,
+        content=b"x" * (1024 * 1024 + 1),
+        headers={**teacher.headers, **origin, "Content-Type": "application/json"},
+    )
+    unauthenticated = client.get(SESSIONS, headers=origin)
+    assert (too_big.status_code, unauthenticated.status_code) == (413, 401)
+    for response in (too_big, unauthenticated):
+        assert response.headers["access-control-allow-origin"] == "https://teacher.example.com"
+    assert "Retry-After" in unauthenticated.headers["access-control-expose-headers"]

@@ -75,3 +75,16 @@ def test_update_accepts_null_where_it_means_something(client: TestClient, teache
     )
     assert response.status_code == 200, response.text
     assert response.json()["description"] is None
+
+
+def test_405_allow_lists_every_method_of_the_path(client: TestClient, teacher: Account) -> None:
+    response = client.put("/api/v1/users/me", headers=teacher.headers)
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "DELETE, GET"
+
+
+def test_other_methods_on_join_by_code_are_405(client: TestClient, teacher: Account) -> None:
+    response = client.patch(f"{SESSIONS}/join-by-code", json={}, headers=teacher.headers)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"

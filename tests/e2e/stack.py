@@ -219,7 +219,10 @@ class Stack:
         self.emulator_server.stop()
 
 
-def start_stack(token_mode: str, database_url: str, workdir: Path) -> Stack:
+def start_stack(
+    token_mode: str, database_url: str, workdir: Path, *, secret_key: str | None = None
+) -> Stack:
+    """`secret_key` for a caller that must sign tokens itself (the TS client's expiry test)."""
     api_port = emulator_port = free_port()
     while emulator_port == api_port:
         emulator_port = free_port()
@@ -237,7 +240,7 @@ def start_stack(token_mode: str, database_url: str, workdir: Path) -> Stack:
         **api_environment(
             environment="test",
             database_url=database_url,
-            secret_key=secrets.token_urlsafe(48),
+            secret_key=secret_key or secrets.token_urlsafe(48),
             daily_api_key=api_key,
             daily_api_url=f"{emulator_url}/v1",
             daily_webhook_secret=webhook_secret,

@@ -10,15 +10,14 @@ from app.core.errors import EmailTaken, InvalidCredentials, InvalidCurrentPasswo
 from app.core.logging import set_current_user_id
 from app.core.security import (
     AccessClaims,
-    AccessToken,
     burn_password_check,
-    create_access_token,
     hash_password,
     verify_password,
 )
 from app.crud import user as user_crud
 from app.models.user import User
 from app.schemas.user import PasswordChange, UserCreate
+from app.services.accounts import refresh_tokens
 from app.services.accounts.rate_limits import AbuseGuard
 
 
@@ -81,21 +80,34 @@ def ensure_token_current(
     set_current_user_id(str(claims.user_id))
 
 
-def issue_access_token(user: User, settings: Settings) -> AccessToken:
-    return create_access_token(user_id=user.id, role=user.role.value, settings=settings)
+def log_in(
+    db: Session,
+    *,
+    guard: AbuseGuard,
+    settings: Settings,
+    email: str,
+    password: str,
+    client_ip: str,
+    now: datetime,
+) -> refresh_tokens.TokenPair:
+    user = authenticate(db, guard=guard, email=email, password=password, client_ip=client_ip)
+    return refresh_tokens.token_pair(db, user, settings, now)
 
 
 def change_password(db: Session, user: User, payload: PasswordChange, now: datetime) -> None:
-    """Every access token issued before this instant stops working (see `password_changed_at`)."""
+    """Every access token issued before this instant stops working (see `password_changed_at`),
+    and every refresh token is revoked."""
     if not verify_password(payload.current_password, user.hashed_password):
         raise InvalidCurrentPassword()
     user.hashed_password = hash_password(payload.new_password)
     user.password_changed_at = now
     user.updated_at = now
+    refresh_tokens.revoke_all(db, user, now)
 
 
-def close_account(user: User, now: datetime) -> None:
+def close_account(db: Session, user: User, now: datetime) -> None:
     """Deactivate rather than delete: teachers' attendance records keep their rows, and the
-    account's tokens are refused from this request on."""
+    account's tokens (access and refresh) are refused from this request on."""
     user.is_active = False
     user.updated_at = now
+    refresh_tokens.revoke_all(db, user, now)

@@ -84,6 +84,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew your tokens
+         * @description Anyone holding a refresh token; no bearer token needed. Answers a new access token and a new refresh token; the one sent is spent. Sending a spent one again revokes every token of that login (`invalid_refresh_token`: log in again).
+         */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -300,59 +320,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/sessions/{session_id}/feed-ticket": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * A single-use ticket (60 s) to open the session's feed from a browser
-         * @description For the session's teacher and its seated students. A browser's EventSource cannot send
-         *     the bearer header and tokens never go in a URL, so `GET …/feed?ticket=` takes this
-         *     instead: one connection, within 60 s (`FEED_TICKET_TTL_SECONDS`).
-         */
-        post: operations["createFeedTicket"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/sessions/{session_id}/feed": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The session's live feed: who is in the room, as it changes
-         * @description `text/event-stream`. First a `retry:` hint and a `snapshot` (for the teacher the session and
-         *     its roster, each person `seated`, `in_call`, `left` or `removed`; for a student the session
-         *     and the counts, no other student's identity), then one message per change, in commit order:
-         *     `participant.seated`, `participant.joined` (entered the call), `participant.left`,
-         *     `participant.removed`, `session.started`, `session.updated`, `session.ended` (the stream
-         *     closes after it; a removed student's stream closes after their own `participant.removed`).
-         *     Each message's `id` is the event's position in the session's log (the snapshot's, the last
-         *     position it reflects): reconnect with `Last-Event-ID` to get exactly what was missed. A
-         *     `resync` message (no id) means the client fell too far behind: reconnect with
-         *     `Last-Event-ID`. A comment line is sent every 15 s of silence. Authenticate with the bearer
-         *     header, or `?ticket=` from `POST …/feed-ticket` (browsers' EventSource cannot send
-         *     headers). 204: the session is over and nothing was missed (EventSource stops reconnecting).
-         */
-        get: operations["sessionFeed"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/sessions/{session_id}/attendance": {
         parameters: {
             query?: never;
@@ -490,32 +457,6 @@ export interface components {
          * @enum {string}
          */
         EventSource: "api" | "webhook";
-        /** FeedCounts */
-        FeedCounts: {
-            /**
-             * Seated
-             * @description Students holding a seat, not in the call.
-             */
-            seated: number;
-            /**
-             * In Call
-             * @description Students in the call now.
-             */
-            in_call: number;
-        };
-        /** FeedTicketRead */
-        FeedTicketRead: {
-            /**
-             * Ticket
-             * @description Single use, for `GET …/feed?ticket=`; never log it.
-             */
-            ticket: string;
-            /**
-             * Expires At
-             * Format: date-time
-             */
-            expires_at: string;
-        };
         /** JoinByCode */
         JoinByCode: {
             /**
@@ -605,25 +546,14 @@ export interface components {
             current_password: string;
             /**
              * New Password
-             * @description 8 to 128 characters, at least 4 of them different, no NUL character (checked by the server; a weak password is a 422 validation_error).
+             * @description 8 to 128 characters, at least 4 of them different and one not a space, no NUL character; `pattern` says the same, so a generated client can check it first.
              */
             new_password: string;
         };
-        /** RosterEntry */
-        RosterEntry: {
-            /**
-             * User Id
-             * Format: uuid
-             */
-            user_id: string;
-            /** Name */
-            name: string;
-            role: components["schemas"]["ParticipantRole"];
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "seated" | "in_call" | "left" | "removed";
+        /** RefreshRequest */
+        RefreshRequest: {
+            /** Refresh Token */
+            refresh_token: string;
         };
         /**
          * SessionCreate
@@ -874,23 +804,10 @@ export interface components {
             status?: components["schemas"]["SessionStatus"];
         };
         /**
-         * StudentSnapshot
-         * @description The first message of a student's feed: no other student's identity.
+         * TokenResponse
+         * @description Send `access_token` as a bearer token; before it expires (or on `token_expired`),
+         *     trade `refresh_token` at /auth/refresh for a new pair. Each refresh token works once.
          */
-        StudentSnapshot: {
-            session: components["schemas"]["SessionRead"];
-            counts: components["schemas"]["FeedCounts"];
-        };
-        /**
-         * TeacherSnapshot
-         * @description The first message of the teacher's feed.
-         */
-        TeacherSnapshot: {
-            session: components["schemas"]["SessionRead"];
-            /** Roster */
-            roster: components["schemas"]["RosterEntry"][];
-        };
-        /** TokenResponse */
         TokenResponse: {
             /** Access Token */
             access_token: string;
@@ -899,9 +816,19 @@ export interface components {
              * @default bearer
              * @constant
              */
-            token_type?: "bearer";
-            /** Expires In */
+            token_type: "bearer";
+            /**
+             * Expires In
+             * @description Seconds the access token is valid for.
+             */
             expires_in: number;
+            /** Refresh Token */
+            refresh_token: string;
+            /**
+             * Refresh Expires In
+             * @description Seconds the refresh token is valid for.
+             */
+            refresh_expires_in: number;
         };
         /**
          * UserCreate
@@ -916,11 +843,12 @@ export interface components {
             /**
              * Email
              * Format: email
+             * @description Case-insensitive. Domains reserved for special use that cannot receive mail (such as `.test`, `.local`, `.invalid`) are refused with 422.
              */
             email: string;
             /**
              * Password
-             * @description 8 to 128 characters, at least 4 of them different, no NUL character (checked by the server; a weak password is a 422 validation_error).
+             * @description 8 to 128 characters, at least 4 of them different and one not a space, no NUL character; `pattern` says the same, so a generated client can check it first.
              */
             password: string;
             /** Full Name */
@@ -974,7 +902,7 @@ export interface components {
          * @description Every machine-readable `code` an error response can carry.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
+        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
         /**
          * ErrorResponse
          * @description Every error the API answers: program against `code`, show `detail` to people.
@@ -1278,6 +1206,92 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "rate_limited";
+                    };
+                };
+            };
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Error codes: `bad_request`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "bad_request";
+                    };
+                };
+            };
+            /** @description Error codes: `invalid_refresh_token`. */
+            401: {
+                headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_refresh_token";
+                    };
+                };
+            };
+            /** @description Error codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Error codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Error codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
                     };
                 };
             };
@@ -2465,138 +2479,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "video_provider_unavailable";
-                    };
-                };
-            };
-        };
-    };
-    createFeedTicket: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                session_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FeedTicketRead"];
-                };
-            };
-            /** @description Error codes: `not_authenticated`, `token_expired`. */
-            401: {
-                headers: {
-                    /** @description `Bearer`: authenticate with a bearer access token. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"] & {
-                        /** @enum {unknown} */
-                        code?: "not_authenticated" | "token_expired";
-                    };
-                };
-            };
-            /** @description Error codes: `session_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"] & {
-                        /** @enum {unknown} */
-                        code?: "session_not_found";
-                    };
-                };
-            };
-            /** @description Error codes: `validation_error`. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
-                        /** @enum {unknown} */
-                        code?: "validation_error";
-                    };
-                };
-            };
-        };
-    };
-    sessionFeed: {
-        parameters: {
-            query?: {
-                ticket?: string | null;
-            };
-            header?: {
-                "Last-Event-ID"?: string | null;
-            };
-            path: {
-                session_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The feed. The snapshot's data is one of the schemas below. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": string;
-                    "application/json": components["schemas"]["TeacherSnapshot"] | components["schemas"]["StudentSnapshot"];
-                };
-            };
-            /** @description The session is over and the client missed nothing. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Error codes: `invalid_feed_ticket`, `not_authenticated`, `token_expired`. */
-            401: {
-                headers: {
-                    /** @description `Bearer`: authenticate with a bearer access token. */
-                    "WWW-Authenticate"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"] & {
-                        /** @enum {unknown} */
-                        code?: "invalid_feed_ticket" | "not_authenticated" | "token_expired";
-                    };
-                };
-            };
-            /** @description Error codes: `session_not_found`. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"] & {
-                        /** @enum {unknown} */
-                        code?: "session_not_found";
-                    };
-                };
-            };
-            /** @description Error codes: `validation_error`. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
-                        /** @enum {unknown} */
-                        code?: "validation_error";
                     };
                 };
             };

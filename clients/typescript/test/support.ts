@@ -1,4 +1,6 @@
 /** Accounts for the flow tests, made through the API itself. */
+import { createHmac } from "node:crypto";
+
 import { createTutoriumClient, ok } from "../src/index.js";
 import type { TutoriumClient } from "../src/index.js";
 
@@ -24,4 +26,30 @@ export async function signedIn(
   );
   await api.login(email, PASSWORD);
   return { api, email };
+}
+
+/**
+ * An access token of this API that expired a minute ago, for the user of `token`.
+ * Signed with the secret `make test-client` gave the API (HS256, as the API signs).
+ */
+export function expiredAccessToken(token: string): string {
+  const secret = process.env.TUTORIUM_TEST_SECRET_KEY;
+  if (!secret) {
+    throw new Error("TUTORIUM_TEST_SECRET_KEY is not set: run this through make test-client");
+  }
+  const [, payload] = token.split(".");
+  const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString()) as {
+    sub: string;
+    role: string;
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString("base64url");
+  const unsigned = `${encode({ alg: "HS256", typ: "JWT" })}.${encode({
+    sub: claims.sub,
+    role: claims.role,
+    iat: now - 3600,
+    exp: now - 60,
+  })}`;
+  const signature = createHmac("sha256", secret).update(unsigned).digest("base64url");
+  return `${unsigned}.${signature}`;
 }

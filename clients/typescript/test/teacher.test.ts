@@ -4,7 +4,7 @@ import { test } from "node:test";
 
 import { ok, TutoriumError } from "../src/index.js";
 import type { Schemas } from "../src/index.js";
-import { signedIn } from "./support.js";
+import { expiredAccessToken, signedIn } from "./support.js";
 
 test("a teacher creates a session, joins it, reads it, ends it and reads attendance", async () => {
   const { api } = await signedIn("teacher");
@@ -70,4 +70,19 @@ test("errors arrive typed by their code", async () => {
     assert.equal(error.code, "not_authenticated");
     return true;
   });
+});
+
+test("an expired access token is refreshed and the call retried", async () => {
+  const { api } = await signedIn("teacher");
+  const current = api.tokens.get();
+  assert.ok(current !== null);
+  // A well-formed token of this API that has expired: what an app holds after an hour.
+  const expired = expiredAccessToken(current.accessToken);
+  api.tokens.set({ ...current, accessToken: expired });
+
+  const me = await ok(api.client.GET("/api/v1/users/me"));
+  assert.equal(me.role, "teacher");
+  const renewed = api.tokens.get();
+  assert.ok(renewed !== null);
+  assert.notEqual(renewed.refreshToken, current.refreshToken);
 });

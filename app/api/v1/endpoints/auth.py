@@ -4,11 +4,20 @@ from fastapi import APIRouter, Depends, Form, status
 
 from app.api.deps import AbuseGuardDep, ClientIp, DbSession, SettingsDep, refuse_json_form
 from app.api.responses import BODY_ERRORS, error_responses
-from app.core.errors import EmailTaken, InvalidCredentials, LoginIsAForm, TooManyRequests
+from app.core.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    LoginIsAForm,
+    TooManyRequests,
+)
+from app.db.session import committed
+from app.db.types import utcnow
 from app.models.user import User
-from app.schemas.auth import LoginForm, TokenResponse
+from app.schemas.auth import LoginForm, RefreshRequest, TokenResponse
 from app.schemas.user import UserCreate, UserRead
-from app.services.accounts import users
+from app.services.accounts import refresh_tokens, users
+from app.services.accounts.refresh_tokens import TokenPair
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -42,8 +51,42 @@ def login(
     client_ip: ClientIp,
     form: Annotated[LoginForm, Form()],
 ) -> TokenResponse:
-    user = users.authenticate(
-        db, guard=guard, email=form.username, password=form.password, client_ip=client_ip
+    tokens = users.log_in(
+        db,
+        guard=guard,
+        settings=settings,
+        email=form.username,
+        password=form.password,
+        client_ip=client_ip,
+        now=utcnow(),
     )
-    access = users.issue_access_token(user, settings)
-    return TokenResponse(access_token=access.token, expires_in=access.expires_in)
+    return _token_response(tokens)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses=error_responses(BODY_ERRORS, InvalidRefreshToken),
+    summary="Renew your tokens",
+    description="Anyone holding a refresh token; no bearer token needed. Answers a new access "
+    "token and a new refresh token; the one sent is spent. Sending a spent one again revokes "
+    "every token of that login (`invalid_refresh_token`: log in again).",
+)
+def refresh(payload: RefreshRequest, db: DbSession, settings: SettingsDep) -> TokenResponse:
+    # Committed before answering, even when refusing: a reused token's family revocation
+    # must stick although the answer is an error.
+    tokens = committed(
+        db, refresh_tokens.rotate, token=payload.refresh_token, settings=settings, now=utcnow()
+    )
+    if tokens is None:
+        raise InvalidRefreshToken()
+    return _token_response(tokens)
+
+
+def _token_response(tokens: TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=tokens.access.token,
+        expires_in=tokens.access.expires_in,
+        refresh_token=tokens.refresh.token,
+        refresh_expires_in=tokens.refresh.expires_in,
+    )

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import (
@@ -160,6 +160,13 @@ async def join_session_by_code(
         room_code=payload.room_code,
         now=utcnow(),
     )
+
+
+@router.api_route("/join-by-code", methods=["GET", "PATCH", "DELETE"], include_in_schema=False)
+async def join_by_code_other_methods() -> None:
+    """405 with `Allow: POST`: without it these methods reach `/{session_id}` and answer 422
+    for "join-by-code" not being a UUID."""
+    raise HTTPException(status_code=status.HTTP_405_METHOD_NOT_ALLOWED)
 
 
 @router.get(

@@ -42,5 +42,5 @@ def change_password(payload: PasswordChange, db: DbSession, user: CurrentUser) -
     description="Any signed-in user, for themselves. Its tokens are refused at once.",
 )
 def close_account(db: DbSession, user: CurrentUser) -> Response:
-    users.close_account(user, utcnow())
+    users.close_account(db, user, utcnow())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
