@@ -89,6 +89,13 @@ class FeedHub:
             self._listener.follow(session_id, after)
         return subscriber
 
+    def caught_up(self, subscriber: Subscriber, position: int) -> None:
+        """`subscriber` has read the log up to `position` (its replay). Only a session's sole
+        subscriber here moves the listener on: others may still be waiting for events below
+        `position` that the listener has yet to read."""
+        if self._listener is not None and len(self._channels[subscriber.session_id]) == 1:
+            self._listener.skip_to(subscriber.session_id, position)
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
         subscribers = self._channels.get(subscriber.session_id)
         if subscribers is None:

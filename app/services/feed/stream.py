@@ -83,6 +83,7 @@ async def feed_stream(
         cursor = _Cursor(start)
         out = [start.opening]
         await _read_up_to(read, start.session_id, cursor, None, out)
+        hub.caught_up(subscriber, cursor.after)
         cursor.mark(out)
         yield b"".join(out)
         if start.session_over:
