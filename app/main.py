@@ -70,7 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.database_slots = WeakKeyDictionary()
     app.state.abuse_guard = AbuseGuard(settings)
-    app.state.feed_hub = FeedHub(settings.listen_url, buffer_messages=settings.feed_buffer_messages)
+    app.state.feed_hub = FeedHub(
+        settings.listen_url,
+        buffer_messages=settings.feed_buffer_messages,
+        gather_seconds=settings.feed_gather_seconds,
+    )
     app.state.feed_metrics = FeedCollector(
         lambda: app.state.feed_hub.subscriber_count,
         lambda: app.state.feed_hub.listener_connected,

@@ -52,7 +52,8 @@ def _start(after: int, *, teacher: bool = True) -> FeedStart:
 
 
 def _hub(buffer: int = 8) -> FeedHub:
-    return FeedHub("postgresql+psycopg2://unused", buffer_messages=buffer)  # never started
+    # never started: no listener, the test hands messages over itself
+    return FeedHub("postgresql+psycopg2://unused", buffer_messages=buffer, gather_seconds=0)
 
 
 async def _take(stream: AsyncIterator[bytes]) -> bytes:

@@ -54,8 +54,9 @@ class Subscriber:
 class FeedHub:
     """One per process: started and stopped with the application."""
 
-    def __init__(self, listen_url: str, *, buffer_messages: int) -> None:
+    def __init__(self, listen_url: str, *, buffer_messages: int, gather_seconds: float) -> None:
         self._listen_url = listen_url
+        self._gather_seconds = gather_seconds
         self._buffer_messages = buffer_messages
         self._channels: dict[uuid.UUID, set[Subscriber]] = {}
         self._listener: FeedListener | None = None
@@ -72,7 +73,9 @@ class FeedHub:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """With the application (a test may start one app several times: a fresh thread each)."""
         self._loop = loop
-        self._listener = FeedListener(self._listen_url, self._from_listener)
+        self._listener = FeedListener(
+            self._listen_url, self._from_listener, gather_seconds=self._gather_seconds
+        )
         for session_id in self._channels:
             self._listener.follow(session_id, 0)
         self._listener.start()

@@ -33,18 +33,19 @@ APPLICATION_NAME = "tutorium-feed-listener"
 READ_BATCH = 500
 # select() also wakes for `stop()` (a socket pair), so this bounds nothing but idle loops.
 POLL_SECONDS = 30.0
-# After a read that found events, the thread lets the next ones gather this long. During a
-# join storm a session gets hundreds of events a second; read and handed over one by one,
-# each would wake every subscriber (a thousand sends per event). Gathered, a subscriber
-# gets at most ~10 writes a second whatever the rate, and the log one read per round.
-GATHER_SECONDS = 0.1
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
 EventsCallback = Callable[[uuid.UUID, Sequence[LoggedEvent]], None]
 
 
 class FeedListener:
-    def __init__(self, url: str, on_events: EventsCallback) -> None:
+    def __init__(self, url: str, on_events: EventsCallback, *, gather_seconds: float) -> None:
+        """`gather_seconds`: after a read that found events, the next ones gather this long.
+        During a join storm a session gets hundreds of events a second; handed over one by one,
+        each would wake every subscriber (a thousand sends per event). Gathered for 0.1 s, a
+        subscriber gets at most ~10 writes a second whatever the rate, and the log one read
+        per round."""
+        self._gather_seconds = gather_seconds
         self._engine = create_engine(
             url,
             poolclass=NullPool,
@@ -127,7 +128,7 @@ class FeedListener:
         while not self._stopping.is_set():
             delivered = [self._read(connection, session_id) for session_id in due]
             if any(delivered):
-                self._stopping.wait(GATHER_SECONDS)
+                self._stopping.wait(self._gather_seconds)
             select.select([driver, self._wake_reader], [], [], POLL_SECONDS)
             driver.poll()  # raises when the server is gone
             due = self._notified(driver.notifies)
