@@ -93,7 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database_outage = DatabaseOutage()
     app.state.database_outage.watch(engine)
     app.state.abuse_guard = AbuseGuard(settings)
-    app.state.feed_hub = FeedHub(settings.listen_url, buffer_messages=settings.feed_buffer_messages)
+    app.state.feed_hub = FeedHub(
+        settings.listen_url,
+        buffer_messages=settings.feed_buffer_messages,
+        gather_seconds=settings.feed_gather_seconds,
+    )
     app.state.feed_metrics = FeedCollector(
         lambda: app.state.feed_hub.subscriber_count,
         lambda: app.state.feed_hub.listener_connected,

@@ -166,6 +166,8 @@ def serve(dev: DevSettings) -> int:
             say("DAILY_API_KEY is set; using the real Daily API (no emulator).")
         api_command = [sys.executable, "-m", "uvicorn", "app.main:app"]
         api_command += ["--host", dev.api_host, "--port", str(dev.api_port)]
+        # An open feed (`curl -N …/feed`) would otherwise hold Ctrl-C until it hung up.
+        api_command += ["--timeout-graceful-shutdown", "3"]
         api = subprocess.Popen(api_command, env=env)
         processes.append(api)
         _wait_for_port("API", dev.api_host, dev.api_port, api)

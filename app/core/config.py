@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Messages a subscriber may fall behind by before it is told to `resync` and closed.
     feed_buffer_messages: int = Field(default=256, ge=1, le=100_000)
     feed_ticket_ttl_seconds: int = Field(default=60, ge=5, le=600)
+    # How long the listener lets a session's events gather after a read that found some:
+    # latency added vs fan-out CPU saved (docs/feed.md, bench/RESULTS.md).
+    feed_gather_seconds: float = Field(default=0.1, ge=0, le=5)
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)

@@ -18,7 +18,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -37,16 +36,13 @@ _in_call_now = exists().where(
     ParticipantPresence.user_id == _participant.user_id,
     ParticipantPresence.left_at.is_(None),
 )
-_was_in_call = exists().where(
-    ParticipantPresence.session_id == _participant.session_id,
-    ParticipantPresence.user_id == _participant.user_id,
-)
-# The roster's four statuses (issue 13's names): removed wins, then an open presence
-# interval; someone who was in the call or said they left is `left`; else they hold a seat.
+# The roster's four statuses, by issue 13's rule (branch w13's `roster_status`, in SQL here so
+# the snapshot stays one statement): removed beats everything, then an open presence interval
+# (Daily's webhooks), then the stored place given up; else the student holds a seat.
 ROSTER_STATUS = case(
     (_participant.removed_at.is_not(None), literal("removed")),
     (_in_call_now, literal("in_call")),
-    (or_(_participant.status == ConnectionStatus.LEFT, _was_in_call), literal("left")),
+    (_participant.status == ConnectionStatus.LEFT, literal("left")),
     else_=literal("seated"),
 )
 _roster = (
