@@ -114,7 +114,7 @@ async def feed_stream(
     subscriber = hub.subscribe(start.session_id, start.after)
     try:
         cursor = _Cursor(start)
-        out = [start.opening]
+        out: list[bytes] = [start.opening]
         await _read_up_to(read, start.session_id, cursor, None, out)
         hub.caught_up(subscriber, cursor.after)
         cursor.mark(out)
@@ -129,7 +129,7 @@ async def feed_stream(
             if subscriber.overflowed:
                 yield RESYNC
                 return
-            out: list[bytes] = []
+            out = []
             for batch in batches:
                 if cursor.done:
                     break
