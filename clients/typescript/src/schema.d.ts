@@ -320,6 +320,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{session_id}/feed-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket (60 s) to open the session's feed from a browser
+         * @description For the session's teacher and its seated students. A browser's EventSource cannot send
+         *     the bearer header and tokens never go in a URL, so `GET …/feed?ticket=` takes this
+         *     instead: one connection, within 60 s (`FEED_TICKET_TTL_SECONDS`).
+         */
+        post: operations["createFeedTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The session's live feed: who is in the room, as it changes
+         * @description `text/event-stream`. First a `retry:` hint and a `snapshot` (for the teacher the session and
+         *     its roster, each person `seated`, `in_call`, `left` or `removed`; for a student the session
+         *     and the counts, no other student's identity), then one message per change, in commit order:
+         *     `participant.seated`, `participant.joined` (entered the call), `participant.left`,
+         *     `participant.removed`, `session.started`, `session.updated`, `session.ended` (the stream
+         *     closes after it; a removed student's stream closes after their own `participant.removed`).
+         *     Each message's `id` is the event's position in the session's log (the snapshot's, the last
+         *     position it reflects): reconnect with `Last-Event-ID` to get exactly what was missed. A
+         *     `resync` message (no id) means the client fell too far behind: reconnect with
+         *     `Last-Event-ID`. A comment line is sent every 15 s of silence. Authenticate with the bearer
+         *     header, or `?ticket=` from `POST …/feed-ticket` (browsers' EventSource cannot send
+         *     headers). 204: the session is over and nothing was missed (EventSource stops reconnecting).
+         */
+        get: operations["sessionFeed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{session_id}/attendance": {
         parameters: {
             query?: never;
@@ -373,6 +426,108 @@ export interface paths {
          */
         get: operations["listSessionEvents"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/recording/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a cloud recording (its teacher; recording manual or automatic) */
+        post: operations["startRecording"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/recording/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the cloud recording; 409 not_recording when nothing records */
+        post: operations["stopRecording"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's recordings (its teacher and students) */
+        get: operations["listRecordings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/recordings/{recording_id}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A fresh, short-lived download link from Daily (never stored) */
+        get: operations["recordingLink"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/recordings/{recording_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a recording here and at Daily (its teacher only) */
+        delete: operations["deleteRecording"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{session_id}/participants/{user_id}/screen-share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Let one student in the call share their screen, or take it back (its teacher) */
+        put: operations["setScreenShare"];
         post?: never;
         delete?: never;
         options?: never;
@@ -448,15 +603,55 @@ export interface components {
             attendance_ratio: number | null;
         };
         /**
-         * ConnectionStatus
+         * ErrorCode
+         * @description Every machine-readable `code` an error response can carry.
          * @enum {string}
          */
-        ConnectionStatus: "joined" | "left";
+        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "recording_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "session_changed" | "recording_disabled" | "recording_mode_locked" | "not_recording" | "recording_not_started" | "recording_not_ready" | "not_in_call" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable" | "database_unavailable";
+        /**
+         * ErrorResponse
+         * @description Every error the API answers: program against `code`, show `detail` to people.
+         */
+        ErrorResponse: {
+            /**
+             * Detail
+             * @description A sentence for people; its wording may change.
+             */
+            detail: string;
+            /** @description Stable machine-readable error code. */
+            code: components["schemas"]["ErrorCode"];
+        };
         /**
          * EventSource
          * @enum {string}
          */
-        EventSource: "api" | "webhook";
+        EventSource: "api" | "webhook" | "backfill";
+        /** FeedCounts */
+        FeedCounts: {
+            /**
+             * Seated
+             * @description Students holding a seat, not in the call.
+             */
+            seated: number;
+            /**
+             * In Call
+             * @description Students in the call now.
+             */
+            in_call: number;
+        };
+        /** FeedTicketRead */
+        FeedTicketRead: {
+            /**
+             * Ticket
+             * @description Single use, for `GET …/feed?ticket=`; never log it.
+             */
+            ticket: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
         /** JoinByCode */
         JoinByCode: {
             /**
@@ -519,7 +714,8 @@ export interface components {
             /** Full Name */
             full_name: string;
             role: components["schemas"]["ParticipantRole"];
-            status: components["schemas"]["ConnectionStatus"];
+            /** @description `seated`: holds a place, not in the call; `in_call`: in the Daily call now; `left`: was in the call and left, left with `POST …/leave`, or the session ended; `removed`: removed by the teacher. */
+            status: components["schemas"]["RosterStatus"];
             /**
              * First Joined At
              * Format: date-time
@@ -550,10 +746,108 @@ export interface components {
              */
             new_password: string;
         };
+        /**
+         * RecordingCommand
+         * @description What was asked of Daily; the recordings list follows Daily's webhooks.
+         */
+        RecordingCommand: {
+            /**
+             * Status
+             * @example starting
+             * @example stopping
+             */
+            status: string;
+        };
+        /**
+         * RecordingLink
+         * @description Fetched from Daily for this request only: never stored, expires at `expires_at`.
+         */
+        RecordingLink: {
+            /** Download Link */
+            download_link: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /** RecordingList */
+        RecordingList: {
+            /** Items */
+            items: components["schemas"]["RecordingRead"][];
+        };
+        /**
+         * RecordingMode
+         * @description `off`: no recording. `manual`: the teacher starts and stops it through the API.
+         *     `automatic`: it starts when the teacher joins (Daily's token `start_cloud_recording`).
+         * @enum {string}
+         */
+        RecordingMode: "off" | "manual" | "automatic";
+        /** RecordingRead */
+        RecordingRead: {
+            /**
+             * Id
+             * @description Daily's recording id.
+             */
+            id: string;
+            status: components["schemas"]["RecordingStatus"];
+            /** Started At */
+            started_at: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * RecordingStatus
+         * @enum {string}
+         */
+        RecordingStatus: "recording" | "ready" | "failed";
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /** RosterEntry */
+        RosterEntry: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Name */
+            name: string;
+            role: components["schemas"]["ParticipantRole"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "seated" | "in_call" | "left" | "removed";
+        };
+        /**
+         * RosterStatus
+         * @description What the roster answers for a row, derived on read (never stored).
+         *
+         *     `in_call` follows Daily's webhooks (an open presence interval), `seated` is a place held
+         *     by someone not in the call, `left` a place given up (the call left, `POST …/leave`, or the
+         *     session ended), `removed` a student the teacher removed, whatever else is true.
+         * @enum {string}
+         */
+        RosterStatus: "seated" | "in_call" | "left" | "removed";
+        /** ScreenShareState */
+        ScreenShareState: {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            /** Allowed */
+            allowed: boolean;
+        };
+        /** ScreenShareUpdate */
+        ScreenShareUpdate: {
+            /** Allowed */
+            allowed: boolean;
         };
         /**
          * SessionCreate
@@ -583,6 +877,11 @@ export interface components {
              * @default 120
              */
             duration_minutes?: number;
+            /**
+             * @description off, manual (the teacher starts/stops it) or automatic (from the teacher's join). Daily bills recorded minutes.
+             * @default off
+             */
+            recording?: components["schemas"]["RecordingMode"];
         };
         /** SessionCreated */
         SessionCreated: {
@@ -618,6 +917,12 @@ export interface components {
             scheduled_start_at: string | null;
             /** Duration Minutes */
             duration_minutes: number;
+            recording: components["schemas"]["RecordingMode"];
+            /**
+             * Screen Sharer Id
+             * @description The student the teacher lets share their screen now, if any.
+             */
+            screen_sharer_id: string | null;
             /**
              * Expires At
              * Format: date-time
@@ -638,13 +943,19 @@ export interface components {
              */
             updated_at: string;
             /**
+             * Seated Count
+             * @description Students holding a seat, in the call or not.
+             */
+            seated_count: number;
+            /**
              * Participant Count
-             * @description Students holding a seat.
+             * @deprecated
+             * @description Students holding a seat: the same number as `seated_count`.
              */
             participant_count: number;
             /**
              * Present Count
-             * @description Participants in the call now.
+             * @description Participants (teacher included) in the Daily call now, as Daily's webhooks report it; a removed student never counts. Not the seats handed out: see `seated_count`.
              */
             present_count: number;
             /**
@@ -740,6 +1051,12 @@ export interface components {
             scheduled_start_at: string | null;
             /** Duration Minutes */
             duration_minutes: number;
+            recording: components["schemas"]["RecordingMode"];
+            /**
+             * Screen Sharer Id
+             * @description The student the teacher lets share their screen now, if any.
+             */
+            screen_sharer_id: string | null;
             /**
              * Expires At
              * Format: date-time
@@ -760,13 +1077,19 @@ export interface components {
              */
             updated_at: string;
             /**
+             * Seated Count
+             * @description Students holding a seat, in the call or not.
+             */
+            seated_count: number;
+            /**
              * Participant Count
-             * @description Students holding a seat.
+             * @deprecated
+             * @description Students holding a seat: the same number as `seated_count`.
              */
             participant_count: number;
             /**
              * Present Count
-             * @description Participants in the call now.
+             * @description Participants (teacher included) in the Daily call now, as Daily's webhooks report it; a removed student never counts. Not the seats handed out: see `seated_count`.
              */
             present_count: number;
         };
@@ -802,6 +1125,25 @@ export interface components {
             /** Duration Minutes */
             duration_minutes?: number;
             status?: components["schemas"]["SessionStatus"];
+            /** @description Only before the session starts. */
+            recording?: components["schemas"]["RecordingMode"];
+        };
+        /**
+         * StudentSnapshot
+         * @description The first message of a student's feed: no other student's identity.
+         */
+        StudentSnapshot: {
+            session: components["schemas"]["SessionRead"];
+            counts: components["schemas"]["FeedCounts"];
+        };
+        /**
+         * TeacherSnapshot
+         * @description The first message of the teacher's feed.
+         */
+        TeacherSnapshot: {
+            session: components["schemas"]["SessionRead"];
+            /** Roster */
+            roster: components["schemas"]["RosterEntry"][];
         };
         /**
          * TokenResponse
@@ -896,25 +1238,6 @@ export interface components {
              * @enum {string}
              */
             status: "test" | "processed" | "duplicate" | "ignored";
-        };
-        /**
-         * ErrorCode
-         * @description Every machine-readable `code` an error response can carry.
-         * @enum {string}
-         */
-        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable";
-        /**
-         * ErrorResponse
-         * @description Every error the API answers: program against `code`, show `detail` to people.
-         */
-        ErrorResponse: {
-            /**
-             * Detail
-             * @description A sentence for people; its wording may change.
-             */
-            detail: string;
-            /** @description Stable machine-readable error code. */
-            code: components["schemas"]["ErrorCode"];
         };
         /**
          * FieldError
@@ -2484,6 +2807,138 @@ export interface operations {
             };
         };
     };
+    createFeedTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedTicketRead"];
+                };
+            };
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
+            401: {
+                headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
+                };
+            };
+            /** @description Error codes: `session_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
+                };
+            };
+            /** @description Error codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
+                };
+            };
+        };
+    };
+    sessionFeed: {
+        parameters: {
+            query?: {
+                ticket?: string | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed. The snapshot's data is one of the schemas below. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                    "application/json": components["schemas"]["TeacherSnapshot"] | components["schemas"]["StudentSnapshot"];
+                };
+            };
+            /** @description The session is over and the client missed nothing. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error codes: `invalid_feed_ticket`, `not_authenticated`, `token_expired`. */
+            401: {
+                headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_feed_ticket" | "not_authenticated" | "token_expired";
+                    };
+                };
+            };
+            /** @description Error codes: `session_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
+                };
+            };
+            /** @description Error codes: `validation_error`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
+                };
+            };
+        };
+    };
     getAttendance: {
         parameters: {
             query?: never;
@@ -2699,6 +3154,487 @@ export interface operations {
                         /** @enum {unknown} */
                         code?: "validation_error";
                     };
+                };
+            };
+        };
+    };
+    startRecording: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingCommand"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stopRecording: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingCommand"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listRecordings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    recordingLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+                /** @description Daily's recording id. */
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingLink"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteRecording: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+                /** @description Daily's recording id. */
+                recording_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setScreenShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScreenShareUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreenShareState"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
