@@ -41,6 +41,11 @@ TAGS: list[dict[str, str]] = [
         "changes. The session's teacher sees the roster; a seated student only the counts.",
     },
     {
+        "name": "classroom",
+        "description": "Classroom controls: cloud recordings for the class to watch again "
+        "(Daily bills recorded minutes) and screen share by the teacher's invitation.",
+    },
+    {
         "name": "webhooks",
         "description": "Daily.co's webhook receiver, authenticated by Daily's HMAC signature "
         "(not a bearer token). Not for browsers.",

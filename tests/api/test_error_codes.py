@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from app.api import health
 from app.api.openapi import operation_id
 from app.api.responses import BODY_ERRORS, PARAMETER_ERRORS
-from app.api.v1.endpoints import attendance, auth, feed, sessions, users, webhooks
-from app.core.errors import ErrorCode
+from app.api.v1.endpoints import attendance, auth, classroom, feed, sessions, users, webhooks
+from app.core.errors import ErrorCode, PayloadTooLarge
 from tests.api.error_graph import route_errors
 
 ROUTES = [
     route
-    for module in (auth, users, sessions, feed, attendance, webhooks, health)
+    for module in (auth, users, sessions, feed, attendance, classroom, webhooks, health)
     for route in module.router.routes
     if isinstance(route, APIRoute) and route.include_in_schema
 ]
@@ -42,6 +42,8 @@ def derived_codes(route: APIRoute) -> Codes:
     errors = set(route_errors(_calls(route.dependant)))
     if route.body_field is not None:
         errors |= set(BODY_ERRORS)
+    elif "requestBody" in (route.openapi_extra or {}):  # read raw: only the size limit applies
+        errors.add(PayloadTooLarge)
     if route.dependant.path_params or route.dependant.query_params:
         errors |= set(PARAMETER_ERRORS)
     return {(error.status_code, error.code.value) for error in errors}

@@ -2,8 +2,8 @@
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import delete
@@ -314,4 +314,10 @@ def delete_session(db: Session, *, daily: DailyClient, user: User, session_id: u
     db.expunge(session)
     after_commit(db, lambda: room_closing.close_room(daily, room_name, people, delete=True))
     for recording_id in recording_ids:
-        after_commit(db, partial(daily.delete_recording, recording_id))
+        after_commit(db, _deferred_recording_delete(daily, recording_id))
+
+
+def _deferred_recording_delete(daily: DailyClient, recording_id: str) -> Callable[[], object]:
+    """The after-commit step that deletes one recording at Daily (its failure is logged and
+    reconcile retries it), bound to this recording."""
+    return lambda: daily.delete_recording(recording_id)

@@ -442,7 +442,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a cloud recording (its teacher; recording manual or automatic) */
+        /**
+         * Start a cloud recording
+         * @description The session's teacher only, with `recording` manual or automatic and someone in the call; Daily allows about one start per second (a 429 is a 503 with Retry-After).
+         */
         post: operations["startRecording"];
         delete?: never;
         options?: never;
@@ -459,7 +462,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop the cloud recording; 409 not_recording when nothing records */
+        /**
+         * Stop the cloud recording
+         * @description The session's teacher only; 409 `not_recording` when nothing records.
+         */
         post: operations["stopRecording"];
         delete?: never;
         options?: never;
@@ -474,7 +480,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The session's recordings (its teacher and students) */
+        /**
+         * List the session's recordings
+         * @description The session's teacher and its seated students; a removed student gets 403.
+         */
         get: operations["listRecordings"];
         put?: never;
         post?: never;
@@ -491,7 +500,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A fresh, short-lived download link from Daily (never stored) */
+        /**
+         * Get a recording's download link
+         * @description The session's teacher and its seated students: Daily's access link, fresh each call and never stored, with its expiry; 409 `recording_not_ready` until it is.
+         */
         get: operations["recordingLink"];
         put?: never;
         post?: never;
@@ -511,7 +523,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a recording here and at Daily (its teacher only) */
+        /**
+         * Delete a recording
+         * @description The session's teacher only; deletes it at Daily too.
+         */
         delete: operations["deleteRecording"];
         options?: never;
         head?: never;
@@ -526,7 +541,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Let one student in the call share their screen, or take it back (its teacher) */
+        /**
+         * Grant or take back a student's screen share
+         * @description The session's teacher only; the student must be in the call. One student at a time: a grant to another takes it from the first; a rejoin drops it.
+         */
         put: operations["setScreenShare"];
         post?: never;
         delete?: never;
@@ -601,25 +619,6 @@ export interface components {
              * @description total_seconds ÷ the session's running time, at most 1.0; null if the session never started.
              */
             attendance_ratio: number | null;
-        };
-        /**
-         * ErrorCode
-         * @description Every machine-readable `code` an error response can carry.
-         * @enum {string}
-         */
-        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "recording_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "session_changed" | "recording_disabled" | "recording_mode_locked" | "not_recording" | "recording_not_started" | "recording_not_ready" | "not_in_call" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable" | "database_unavailable";
-        /**
-         * ErrorResponse
-         * @description Every error the API answers: program against `code`, show `detail` to people.
-         */
-        ErrorResponse: {
-            /**
-             * Detail
-             * @description A sentence for people; its wording may change.
-             */
-            detail: string;
-            /** @description Stable machine-readable error code. */
-            code: components["schemas"]["ErrorCode"];
         };
         /**
          * EventSource
@@ -1238,6 +1237,25 @@ export interface components {
              * @enum {string}
              */
             status: "test" | "processed" | "duplicate" | "ignored";
+        };
+        /**
+         * ErrorCode
+         * @description Every machine-readable `code` an error response can carry.
+         * @enum {string}
+         */
+        ErrorCode: "bad_request" | "invalid_json" | "not_authenticated" | "token_expired" | "invalid_refresh_token" | "invalid_webhook_signature" | "invalid_credentials" | "invalid_feed_ticket" | "forbidden" | "teacher_only" | "not_session_teacher" | "invalid_current_password" | "removed_from_session" | "not_found" | "session_not_found" | "room_code_not_found" | "participant_not_found" | "recording_not_found" | "method_not_allowed" | "conflict" | "email_taken" | "session_full" | "session_ended" | "invalid_status_transition" | "below_seated_count" | "cannot_remove_teacher" | "session_changed" | "recording_disabled" | "recording_mode_locked" | "not_recording" | "recording_not_started" | "recording_not_ready" | "not_in_call" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "session_in_past" | "rate_limited" | "internal_error" | "video_provider_rejected" | "video_provider_unavailable" | "database_unavailable";
+        /**
+         * ErrorResponse
+         * @description Every error the API answers: program against `code`, show `detail` to people.
+         */
+        ErrorResponse: {
+            /**
+             * Detail
+             * @description A sentence for people; its wording may change.
+             */
+            detail: string;
+            /** @description Stable machine-readable error code. */
+            code: components["schemas"]["ErrorCode"];
         };
         /**
          * FieldError
@@ -2322,7 +2340,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error codes: `below_seated_count`, `invalid_status_transition`, `session_ended`. */
+            /** @description Error codes: `below_seated_count`, `invalid_status_transition`, `recording_mode_locked`, `session_changed`, `session_ended`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2330,7 +2348,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {unknown} */
-                        code?: "below_seated_count" | "invalid_status_transition" | "session_ended";
+                        code?: "below_seated_count" | "invalid_status_transition" | "recording_mode_locked" | "session_changed" | "session_ended";
                     };
                 };
             };
@@ -3178,67 +3196,92 @@ export interface operations {
                     "application/json": components["schemas"]["RecordingCommand"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Forbidden */
+            /** @description Error codes: `not_session_teacher`. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_session_teacher";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Error codes: `recording_disabled`, `recording_not_started`, `session_ended`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "recording_disabled" | "recording_not_started" | "session_ended";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
-            /** @description Bad Gateway */
+            /** @description Error codes: `video_provider_rejected`. */
             502: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_rejected";
+                    };
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Error codes: `video_provider_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_unavailable";
+                    };
                 };
             };
         };
@@ -3263,67 +3306,92 @@ export interface operations {
                     "application/json": components["schemas"]["RecordingCommand"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Forbidden */
+            /** @description Error codes: `not_session_teacher`. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_session_teacher";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Error codes: `not_recording`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_recording";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
-            /** @description Bad Gateway */
+            /** @description Error codes: `video_provider_rejected`. */
             502: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_rejected";
+                    };
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Error codes: `video_provider_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_unavailable";
+                    };
                 };
             };
         };
@@ -3348,40 +3416,54 @@ export interface operations {
                     "application/json": components["schemas"]["RecordingList"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Forbidden */
+            /** @description Error codes: `removed_from_session`. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "removed_from_session";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "session_not_found";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
         };
@@ -3408,67 +3490,92 @@ export interface operations {
                     "application/json": components["schemas"]["RecordingLink"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Forbidden */
+            /** @description Error codes: `removed_from_session`. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "removed_from_session";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `recording_not_found`, `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "recording_not_found" | "session_not_found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Error codes: `recording_not_ready`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "recording_not_ready";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
-            /** @description Bad Gateway */
+            /** @description Error codes: `video_provider_rejected`. */
             502: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_rejected";
+                    };
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Error codes: `video_provider_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_unavailable";
+                    };
                 };
             };
         };
@@ -3493,58 +3600,80 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Unauthorized */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
             401: {
                 headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
                 };
             };
-            /** @description Forbidden */
+            /** @description Error codes: `not_session_teacher`. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_session_teacher";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `recording_not_found`, `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "recording_not_found" | "session_not_found";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
-            /** @description Bad Gateway */
+            /** @description Error codes: `video_provider_rejected`. */
             502: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_rejected";
+                    };
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Error codes: `video_provider_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_unavailable";
+                    };
                 };
             };
         };
@@ -3574,67 +3703,128 @@ export interface operations {
                     "application/json": components["schemas"]["ScreenShareState"];
                 };
             };
-            /** @description Unauthorized */
-            401: {
+            /** @description Error codes: `bad_request`. */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "bad_request";
+                    };
                 };
             };
-            /** @description Forbidden */
+            /** @description Error codes: `not_authenticated`, `token_expired`. */
+            401: {
+                headers: {
+                    /** @description `Bearer`: authenticate with a bearer access token. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_authenticated" | "token_expired";
+                    };
+                };
+            };
+            /** @description Error codes: `not_session_teacher`. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_session_teacher";
+                    };
                 };
             };
-            /** @description Not Found */
+            /** @description Error codes: `participant_not_found`, `session_not_found`. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "participant_not_found" | "session_not_found";
+                    };
                 };
             };
-            /** @description Conflict */
+            /** @description Error codes: `not_in_call`, `session_ended`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "not_in_call" | "session_ended";
+                    };
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Error codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Error codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description Error codes: `validation_error`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ValidationErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "validation_error";
+                    };
                 };
             };
-            /** @description Bad Gateway */
+            /** @description Error codes: `video_provider_rejected`. */
             502: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_rejected";
+                    };
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Error codes: `video_provider_unavailable`. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_unavailable";
+                    };
                 };
             };
         };
@@ -3713,6 +3903,32 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"] & {
                         /** @enum {unknown} */
                         code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description Error codes: `video_provider_rejected`. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_rejected";
+                    };
+                };
+            };
+            /** @description Error codes: `video_provider_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"] & {
+                        /** @enum {unknown} */
+                        code?: "video_provider_unavailable";
                     };
                 };
             };

@@ -5,7 +5,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import DailyDep, DbSession, SettingsDep
 from app.api.responses import error_responses
-from app.core.errors import InvalidJson, PayloadTooLarge
+from app.core.errors import InvalidJson, PayloadTooLarge, ProviderRejected, ProviderUnavailable
 from app.db.types import utcnow
 from app.schemas.webhook import WebhookAck
 from app.services.webhooks import handling as webhooks
@@ -26,7 +26,9 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 @router.post(
     "/daily",
     response_model=WebhookAck,
-    responses=error_responses(InvalidJson, InvalidWebhookSignature, PayloadTooLarge),
+    responses=error_responses(
+        InvalidJson, InvalidWebhookSignature, PayloadTooLarge, ProviderRejected, ProviderUnavailable
+    ),
     summary="Receive a Daily.co webhook",
     description="Daily only: authenticated by Daily's HMAC signature "
     "(`X-Webhook-Signature`, `X-Webhook-Timestamp`), not a bearer token.",
