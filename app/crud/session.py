@@ -52,7 +52,7 @@ def get_for_update(db: Session, session_id: uuid.UUID) -> TutoringSession | None
             sessions.room_code, sessions.recording, sessions.screen_sharer_id,
             sessions.screen_sharer_daily_id, sessions.scheduled_start_at, sessions.duration_minutes,
             sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at,
-            sessions.updated_at
+            sessions.updated_at, sessions.last_event_position
         FROM sessions
         WHERE sessions.id = %(session_id)s::UUID FOR UPDATE
     """

@@ -80,14 +80,3 @@ async def fail_recording(
     if not isinstance(message, str):
         raise invalid_request("error_msg must be a string")
     return emulator.recordings.fail(recording_id, message)
-
-
-@controls.post("/rooms/{name}/screen-share")
-async def start_screen_share(name: str, request: Request, emulator: EmulatorDep) -> dict[str, Any]:
-    """daily-js `startScreenShare()` for `participant_id`: 403 `not-allowed` without the right."""
-    body = await read_json_object(request)
-    reject_unknown_keys(body, ("participant_id",))
-    participant_id = body.get("participant_id")
-    if not isinstance(participant_id, str) or not participant_id:
-        raise invalid_request("participant_id is required")
-    return permissions.start_screen_share(emulator.store, name, participant_id)

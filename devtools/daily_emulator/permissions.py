@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import DailyError, invalid_request, not_found, reject_unknown_keys
+from .errors import invalid_request, not_found, reject_unknown_keys
 from .properties import check_permissions
-from .state import Participant, Room, Store
+from .state import Room, Store
 from .tokens import MeetingToken
 
 
@@ -58,24 +58,3 @@ def update_permissions(store: Store, room_name: str, body: dict[str, Any]) -> di
             for participant in targets:
                 participant.permissions = {**participant.permissions, **changes}
     return {"status": "Success"}
-
-
-def start_screen_share(store: Store, room_name: str, participant_id: str) -> dict[str, Any]:
-    """What daily-js's `startScreenShare()` would do for this participant (a test control)."""
-    with store.lock:
-        participant = store.participants.get(participant_id)
-        if participant is None or participant.room != room_name:
-            raise not_found(f"participant {participant_id} is not in room {room_name}")
-        if not _may_share(participant):
-            raise DailyError(
-                403, "not-allowed", "screen share is not allowed: canSend lacks screenVideo"
-            )
-        return {"sharing": True, "participant_id": participant.id, "room": room_name}
-
-
-def _may_share(participant: Participant) -> bool:
-    return may_send_screen(
-        owner=participant.owner,
-        enable_screenshare=participant.enable_screenshare,
-        permissions=participant.permissions,
-    )

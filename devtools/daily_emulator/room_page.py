@@ -48,8 +48,8 @@ document.getElementById('join').onclick = async () => {
 };
 document.getElementById('leave').onclick = () => pid && post(cfg.base + '/leave',
                                                                {participant_id: pid});
-document.getElementById('share').onclick = () => pid && post(cfg.base + '/screen-share',
-                                                               {participant_id: pid});
+document.getElementById('share').onclick = () =>
+  pid && post(cfg.base + '/screen-share', {participant_id: pid, sharing: true});
 """
 
 

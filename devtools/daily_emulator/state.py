@@ -79,10 +79,11 @@ class Participant:
 
     @property
     def may_share_screen(self) -> bool:
-        """Daily's rule: the room and token `enable_screenshare` and `canSend` must all allow it."""
+        """Daily's rule: the room and token `enable_screenshare` must allow it, and for a
+        non-owner `canSend` too (permissions bind non-owners only)."""
         can_send = self.permissions.get("canSend", True)
         allowed = can_send is True or (isinstance(can_send, list) and "screenVideo" in can_send)
-        return self.enable_screenshare and allowed
+        return self.enable_screenshare and (self.owner or allowed)
 
     def presence(self, now: float) -> dict[str, Any]:
         """Shape of one entry of `GET /presence` (camelCase, as Daily sends it)."""

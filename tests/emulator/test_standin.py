@@ -68,6 +68,9 @@ def test_call_state_says_who_shares_and_why_someone_left(emu: Emulated) -> None:
     ]
     emu.api.post("/v1/rooms/class/eject", json={"user_ids": ["s-1"]})
     assert _call(emu, "class", student["participant_id"])["departure"] == "ejected"
+    # Daily does not promise that a delete ejects anyone; with the behaviour switched on, the
+    # page learns its room was deleted.
+    emu.anon.post("/_emulator/behaviour", json={"delete_room_ejects": True})
     emu.api.delete("/v1/rooms/class")
     gone = _call(emu, "class", teacher["participant_id"])
     assert (gone["departure"], gone["room_exists"], gone["participants"]) == (

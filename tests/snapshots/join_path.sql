@@ -43,6 +43,6 @@ FROM sessions
 WHERE sessions.id = %(target_session)s::UUID AND NOT (sessions.status = %(status_1)s OR sessions.expires_at <= CAST(%(joined_at)s AS TIMESTAMP WITH TIME ZONE))) AS anon_4;
 
 -- teacher's first join: lock the session
-SELECT sessions.id, sessions.title, sessions.description, sessions.teacher_id, sessions.status, sessions.max_participants, sessions.room_name, sessions.room_url, sessions.room_code, sessions.recording, sessions.screen_sharer_id, sessions.screen_sharer_daily_id, sessions.scheduled_start_at, sessions.duration_minutes, sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at, sessions.updated_at
+SELECT sessions.id, sessions.title, sessions.description, sessions.teacher_id, sessions.status, sessions.max_participants, sessions.room_name, sessions.room_url, sessions.room_code, sessions.recording, sessions.screen_sharer_id, sessions.screen_sharer_daily_id, sessions.scheduled_start_at, sessions.duration_minutes, sessions.expires_at, sessions.started_at, sessions.ended_at, sessions.created_at, sessions.updated_at, sessions.last_event_position
 FROM sessions
 WHERE sessions.id = %(session_id)s::UUID FOR UPDATE;
