@@ -1,5 +1,6 @@
 """The ASGI application: `uvicorn app.main:app`."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from app.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.api.v1.router import api_router
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
-from app.core.metrics import SessionStatusCollector, observe_daily_call
+from app.core.metrics import FeedCollector, SessionStatusCollector, observe_daily_call
 from app.crud.session import count_by_effective_status
 from app.db.outage import DatabaseOutage, is_database_unavailable
 from app.db.session import build_engine, build_session_factory
@@ -23,6 +24,7 @@ from app.db.types import utcnow
 from app.services.accounts.rate_limits import AbuseGuard
 from app.services.daily.client import REAL_DAILY_HOST, DailyClient, build_http_client
 from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.feed.hub import FeedHub
 
 logger = logging.getLogger("app")
 
@@ -49,9 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning("DAILY_API_URL does not point at Daily: rooms are emulated, no video")
         if app.state.daily_http.is_closed:  # started again after a shutdown (tests do this)
             _connect_daily(app, settings)
+        app.state.feed_hub.start(asyncio.get_running_loop())
+        app.state.feed_metrics.loop = asyncio.get_running_loop()
         try:
             yield
         finally:
+            app.state.feed_hub.stop()
             app.state.daily_http.close()
             engine.dispose()
 
@@ -68,6 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database_outage = DatabaseOutage()
     app.state.database_outage.watch(engine)
     app.state.abuse_guard = AbuseGuard(settings)
+    app.state.feed_hub = FeedHub(
+        settings.listen_url,
+        buffer_messages=settings.feed_buffer_messages,
+        gather_seconds=settings.feed_gather_seconds,
+    )
+    app.state.feed_metrics = FeedCollector(
+        lambda: app.state.feed_hub.subscriber_count,
+        lambda: app.state.feed_hub.listener_connected,
+    )
     _connect_daily(app, settings)
     app.state.session_metrics = SessionStatusCollector(
         lambda: _count_sessions(app.state.session_factory)

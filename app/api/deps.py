@@ -1,6 +1,7 @@
 """The API's vocabulary: typed dependency aliases that make route signatures read as sentences."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 from weakref import WeakKeyDictionary
@@ -20,6 +21,9 @@ from app.services.accounts import users
 from app.services.accounts.rate_limits import AbuseGuard
 from app.services.daily.client import DailyClient
 from app.services.daily.meeting_tokens import MeetingTokenMinter
+from app.services.feed.hub import FeedHub
+from app.services.feed.messages import FeedMessage
+from app.services.feed.stream import LogReader, read_log
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -131,3 +135,26 @@ async def get_client_ip(request: Request) -> str:
 
 AbuseGuardDep = Annotated[AbuseGuard, Depends(get_abuse_guard)]
 ClientIp = Annotated[str, Depends(get_client_ip)]
+
+
+async def get_feed_hub(request: Request) -> FeedHub:
+    return request.app.state.feed_hub
+
+
+async def get_feed_log_reader(request: Request) -> LogReader:
+    """Replays for the feed: a pool connection per read, under the same slots as requests,
+    held only for the read (a stream lasts hours; it never keeps a connection)."""
+    app = request.app
+
+    async def read(session_id: uuid.UUID, after: int, limit: int) -> list[FeedMessage]:
+        async with _database_slots(app):
+            return await anyio.to_thread.run_sync(
+                read_log, app.state.session_factory, session_id, after, limit
+            )
+
+    return read
+
+
+FeedHubDep = Annotated[FeedHub, Depends(get_feed_hub)]
+FeedLogReader = Annotated[LogReader, Depends(get_feed_log_reader)]
+AccessToken = Annotated[str | None, Depends(oauth2_scheme)]

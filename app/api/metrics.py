@@ -8,4 +8,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     """Prometheus scrape endpoint. Expose it to the monitoring network only."""
-    return Response(render_metrics(request.app.state.session_metrics), media_type=CONTENT_TYPE)
+    state = request.app.state
+    return Response(
+        render_metrics(state.session_metrics, state.feed_metrics), media_type=CONTENT_TYPE
+    )

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
     # while the pool is full, so a rush opened and closed PostgreSQL backends all the time.
     database_max_overflow: int = Field(default=0, ge=0, le=200)
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # The live feed's LISTEN connection (one per process). LISTEN does not pass through a
+    # transaction-mode PgBouncer, so this may point at PostgreSQL itself; empty: DATABASE_URL.
+    database_listen_url: str = ""
+
+    feed_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    feed_retry_ms: int = Field(default=3000, ge=100, le=60_000)
+    # Messages a subscriber may fall behind by before it is told to `resync` and closed.
+    feed_buffer_messages: int = Field(default=256, ge=1, le=100_000)
+    feed_ticket_ttl_seconds: int = Field(default=60, ge=5, le=600)
+    # How long the listener lets a session's events gather after a read that found some:
+    # latency added vs fan-out CPU saved (docs/feed.md, bench/RESULTS.md).
+    feed_gather_seconds: float = Field(default=0.1, ge=0, le=5)
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
@@ -67,6 +79,10 @@ class Settings(BaseSettings):
     rate_limit_register: str = "20/hour"
 
     log_level: str = "INFO"
+
+    @property
+    def listen_url(self) -> str:
+        return self.database_listen_url or self.database_url
 
     @field_validator("cors_origins", mode="before")
     @classmethod

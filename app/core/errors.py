@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     INVALID_WEBHOOK_SIGNATURE = "invalid_webhook_signature"
     INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_FEED_TICKET = "invalid_feed_ticket"
     FORBIDDEN = "forbidden"
     TEACHER_ONLY = "teacher_only"
     NOT_SESSION_TEACHER = "not_session_teacher"
@@ -85,6 +86,11 @@ class Unauthorized(TutoriumError):
 class InvalidCredentials(Unauthorized):
     code = ErrorCode.INVALID_CREDENTIALS
     message = "Incorrect email or password."
+
+
+class InvalidFeedTicket(Unauthorized):
+    code = ErrorCode.INVALID_FEED_TICKET
+    message = "The feed ticket is unknown, used, expired or for another session."
 
 
 class Forbidden(TutoriumError):

@@ -4,6 +4,7 @@ With several worker processes set PROMETHEUS_MULTIPROC_DIR (prometheus-client's
 multiprocess mode) so `/metrics` adds up every worker's counts.
 """
 
+import asyncio
 import os
 from collections.abc import Callable, Iterator
 
@@ -82,15 +83,43 @@ class SessionStatusCollector(Collector):
         yield family
 
 
-def render_metrics(extra: Collector | None) -> bytes:
+class FeedCollector(Collector):
+    """This process's live feed: subscribers, whether its listener is connected, and the
+    event loop's tasks (a disconnect must leave none behind)."""
+
+    def __init__(
+        self, subscribers: Callable[[], int], listener_connected: Callable[[], bool]
+    ) -> None:
+        self._subscribers = subscribers
+        self._listener_connected = listener_connected
+        self.loop: asyncio.AbstractEventLoop | None = None  # set when the app starts
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "tutorium_feed_subscribers", "Open feed streams in this process.", self._subscribers()
+        )
+        yield GaugeMetricFamily(
+            "tutorium_feed_listener_connected",
+            "1 while this process's LISTEN connection is up.",
+            int(self._listener_connected()),
+        )
+        if self.loop is not None and not self.loop.is_closed():
+            yield GaugeMetricFamily(
+                "tutorium_event_loop_tasks",
+                "asyncio tasks alive in this process.",
+                len(asyncio.all_tasks(self.loop)),
+            )
+
+
+def render_metrics(*extra: Collector) -> bytes:
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = CollectorRegistry(auto_describe=True)
         registry.register(_Delegate(REGISTRY))
-    if extra is not None:
-        registry.register(extra)
+    for collector in extra:
+        registry.register(collector)
     return generate_latest(registry)
 
 

@@ -1,6 +1,7 @@
 """Every model, imported so `Base.metadata` is complete for Alembic."""
 
 from app.models.event import EventSource, SessionEvent
+from app.models.feed_ticket import FeedTicket
 from app.models.participant import ConnectionStatus, ParticipantRole, SessionParticipant
 from app.models.presence import ParticipantPresence, PresenceCloser
 from app.models.session import SessionStatus, TutoringSession
@@ -9,6 +10,7 @@ from app.models.user import User, UserRole
 __all__ = [
     "ConnectionStatus",
     "EventSource",
+    "FeedTicket",
     "ParticipantPresence",
     "ParticipantRole",
     "PresenceCloser",

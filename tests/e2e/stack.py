@@ -163,6 +163,7 @@ class Stack:
     webhook_secret: str
     api_server: Server
     emulator_server: Server
+    api_env: dict[str, str] = field(repr=False)
     api: httpx.Client = field(init=False)
     emulator: httpx.Client = field(init=False)
 
@@ -280,7 +281,36 @@ def start_stack(token_mode: str, database_url: str, workdir: Path) -> Stack:
         webhook_secret=webhook_secret,
         api_server=api_server,
         emulator_server=emulator_server,
+        api_env=api_env,
     )
+
+
+def start_api(env: dict[str, str], log: Path, **overrides: str) -> tuple[Server, str]:
+    """Another API process beside a stack's (same database, emulator and secret key): a
+    second worker, or a second machine. Returns it, ready, and its base URL."""
+    port = free_port()
+    server = Server(
+        f"API on port {port}",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        {**env, **overrides},
+        log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_until_ready(f"{url}/health/ready")
+    except BaseException:
+        server.stop()
+        raise
+    return server, url
 
 
 class StackPool:

@@ -1,0 +1,120 @@
+"""The in-process fan-out: subscribers per session, fed by the process's one listener.
+
+Everything here runs on the event loop except `_from_listener`, which the listener's thread
+calls; it encodes the messages there (once for all subscribers) and hands them to the loop.
+A subscriber holds a bounded list of pending messages: one that falls behind by more than
+`feed_buffer_messages` is marked overflowed and its stream sends `resync` and closes; the
+client reconnects with Last-Event-ID and is replayed from the log.
+"""
+
+import asyncio
+import uuid
+from collections import deque
+from collections.abc import Sequence
+
+from app.crud.feed import LoggedEvent
+from app.services.feed.listener import FeedListener
+from app.services.feed.messages import FeedMessage, to_message
+
+
+class Subscriber:
+    __slots__ = ("_limit", "_pending", "_wakeup", "overflowed", "session_id")
+
+    def __init__(self, session_id: uuid.UUID, limit: int) -> None:
+        self.session_id = session_id
+        self.overflowed = False
+        self._limit = limit
+        self._pending: deque[FeedMessage] = deque()
+        self._wakeup = asyncio.Event()
+
+    def offer(self, messages: Sequence[FeedMessage]) -> None:
+        if self.overflowed:
+            return
+        if len(self._pending) + len(messages) > self._limit:
+            self.overflowed = True
+            self._pending.clear()  # its memory goes now, not when the client reads
+        else:
+            self._pending.extend(messages)
+        self._wakeup.set()
+
+    async def next_batch(self, wait_seconds: float) -> list[FeedMessage] | None:
+        """What arrived since the last call; None if nothing did within `wait_seconds`."""
+        if not self._pending and not self.overflowed:
+            try:
+                async with asyncio.timeout(wait_seconds):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                return None
+        self._wakeup.clear()
+        batch = list(self._pending)
+        self._pending.clear()
+        return batch
+
+
+class FeedHub:
+    """One per process: started and stopped with the application."""
+
+    def __init__(self, listen_url: str, *, buffer_messages: int, gather_seconds: float) -> None:
+        self._listen_url = listen_url
+        self._gather_seconds = gather_seconds
+        self._buffer_messages = buffer_messages
+        self._channels: dict[uuid.UUID, set[Subscriber]] = {}
+        self._listener: FeedListener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def listener_connected(self) -> bool:
+        return self._listener is not None and self._listener.connected.is_set()
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(subscribers) for subscribers in self._channels.values())
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """With the application (a test may start one app several times: a fresh thread each)."""
+        self._loop = loop
+        self._listener = FeedListener(
+            self._listen_url, self._from_listener, gather_seconds=self._gather_seconds
+        )
+        for session_id in self._channels:
+            self._listener.follow(session_id, 0)
+        self._listener.start()
+
+    def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+
+    def subscribe(self, session_id: uuid.UUID, after: int) -> Subscriber:
+        subscriber = Subscriber(session_id, self._buffer_messages)
+        self._channels.setdefault(session_id, set()).add(subscriber)
+        if self._listener is not None:
+            self._listener.follow(session_id, after)
+        return subscriber
+
+    def caught_up(self, subscriber: Subscriber, position: int) -> None:
+        """`subscriber` has read the log up to `position` (its replay). Only a session's sole
+        subscriber here moves the listener on: others may still be waiting for events below
+        `position` that the listener has yet to read."""
+        if self._listener is not None and len(self._channels[subscriber.session_id]) == 1:
+            self._listener.skip_to(subscriber.session_id, position)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        subscribers = self._channels.get(subscriber.session_id)
+        if subscribers is None:
+            return
+        subscribers.discard(subscriber)
+        if not subscribers:
+            del self._channels[subscriber.session_id]
+            if self._listener is not None:
+                self._listener.unfollow(subscriber.session_id)
+
+    def _from_listener(self, session_id: uuid.UUID, events: Sequence[LoggedEvent]) -> None:
+        messages = [to_message(event) for event in events]
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.deliver, session_id, messages)
+
+    def deliver(self, session_id: uuid.UUID, messages: Sequence[FeedMessage]) -> None:
+        """Hand `messages` (consecutive positions of one session) to its subscribers here."""
+        for subscriber in self._channels.get(session_id, ()):
+            subscriber.offer(messages)
