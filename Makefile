@@ -8,7 +8,7 @@ API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EMULATOR_PORT ?= 8787
 
-.PHONY: run test lint format lock bench clean
+.PHONY: run test test-scale lint format lock bench clean
 
 $(VENV)/.runtime-installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m devtools.testdb
 	$(BIN)/python -m pytest
+
+# Two API hosts behind HAProxy and PgBouncer (deploy/), each in a network namespace of the
+# test's own: needs root, and installs Debian's haproxy and pgbouncer when they are missing.
+# A few minutes; README "Scaling out".
+test-scale: $(VENV)/.dev-installed
+	command -v haproxy >/dev/null && command -v pgbouncer >/dev/null \
+		|| (apt-get update && apt-get install -y haproxy pgbouncer)
+	TUTORIUM_SCALE_TESTS=1 $(BIN)/python -m pytest tests/scale -q
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
