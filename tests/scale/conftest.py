@@ -49,6 +49,7 @@ class District:
     hosts: dict[str, ApiHost]
     balancer: Server
     emulator_url: str
+    webhook_secret: str
     lb_url: str = f"http://{BALANCER_IP}:{LB_PORT}"
 
     def teacher_and_students(self, students: int) -> tuple[str, list[str]]:
@@ -169,7 +170,15 @@ def district() -> Iterator[District]:
             started.append(balancer)
             topology.wait_for_servers(workdir, {"api-a", "api-b"})
             yield District(
-                namespaces, workdir, postgres, redis_server, engine, hosts, balancer, emulator_url
+                namespaces,
+                workdir,
+                postgres,
+                redis_server,
+                engine,
+                hosts,
+                balancer,
+                emulator_url,
+                webhook_secret,
             )
     finally:
         with namespaces.inside_infra():
