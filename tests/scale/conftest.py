@@ -50,6 +50,7 @@ class District:
     balancer: Server
     emulator_url: str
     webhook_secret: str
+    direct_url: str
     lb_url: str = f"http://{BALANCER_IP}:{LB_PORT}"
 
     def teacher_and_students(self, students: int) -> tuple[str, list[str]]:
@@ -85,6 +86,9 @@ class District:
         assert created.status_code == 201, created.text
         return created.json()
 
+    def upgrade_schema(self) -> None:
+        upgrade_schema(self.direct_url)
+
     def seated(self, session_id: str) -> list[str]:
         """The students holding a place in the session, from the rows."""
         with self.engine.connect() as db:
@@ -98,6 +102,17 @@ class District:
                     {"s": session_id},
                 )
             ]
+
+
+def upgrade_schema(direct_url: str) -> None:
+    """`alembic upgrade head`, straight to PostgreSQL (DDL is no job for PgBouncer)."""
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=REPO_ROOT,
+        env={**_inherited_environment(), "DATABASE_URL": direct_url},
+        check=True,
+        capture_output=True,
+    )
 
 
 def _skip_unless_possible() -> None:
@@ -179,6 +194,7 @@ def district() -> Iterator[District]:
                 balancer,
                 emulator_url,
                 webhook_secret,
+                direct,
             )
     finally:
         with namespaces.inside_infra():

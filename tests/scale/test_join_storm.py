@@ -72,47 +72,93 @@ def test_a_join_storm_seats_exactly_the_seats(district: District) -> None:
     assert all(count > 0 for count in served.values()), served
 
 
+class Storm:
+    """CLIENTS threads through the balancer, each on its own connection, each rejoining its
+    students in turn (a rejoin answers 200 with the same place) until stopped."""
+
+    def __init__(self, district: District, session: dict[str, str], tokens: list[str]) -> None:
+        self.district, self.session, self.tokens = district, session, tokens
+        self.answers: list[Answer] = []
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._threads = [
+            threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(CLIENTS)
+        ]
+
+    def __enter__(self) -> Storm:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(35)
+
+    def _client(self, number: int) -> None:
+        student = number
+        with httpx.Client(base_url=self.district.lb_url, timeout=30) as http:
+            while not self._stop.is_set():
+                answer = join(http, self.session["room_code"], self.tokens[student], student)
+                with self._lock:
+                    self.answers.append(answer)
+                student = (student + CLIENTS) % len(self.tokens)
+
+    def failed(self) -> list[Answer]:
+        with self._lock:
+            return [a for a in self.answers if a.failed]
+
+
 def test_a_host_killed_mid_storm_loses_only_its_requests_in_flight(district: District) -> None:
     seats, students = 40, 50
     teacher, tokens = district.teacher_and_students(students)
     session = district.create_session(teacher, seats)
-    answers: list[Answer] = []
-    lock, stop = threading.Lock(), threading.Event()
-
-    def client(number: int) -> None:
-        student = number
-        with httpx.Client(base_url=district.lb_url, timeout=30) as http:
-            while not stop.is_set():
-                answer = join(http, session["room_code"], tokens[student], student)
-                with lock:
-                    answers.append(answer)
-                student = (student + CLIENTS) % students
-
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    time.sleep(2.0)
     victim = district.hosts["a"]
-    victim.kill()
-    killed_at = time.monotonic()
-    out_after = topology.wait_for_servers(district.workdir, {"api-b"}, HEALTH_CHECK_WINDOW_S + 2)
-    time.sleep(3.0)
-    stop.set()
-    for thread in threads:
-        thread.join(35)
-
     try:
-        failed = [a for a in answers if a.failed]
-        print(f"killed host a: {len(failed)} failed of {len(answers)}; out after {out_after:.2f} s")
+        with Storm(district, session, tokens) as storm:
+            time.sleep(2.0)
+            victim.kill()
+            killed_at = time.monotonic()
+            out_after = topology.wait_for_servers(
+                district.workdir, {"api-b"}, HEALTH_CHECK_WINDOW_S + 2
+            )
+            time.sleep(3.0)
+        failed = storm.failed()
+        print(
+            f"host a killed: {len(failed)} of {len(storm.answers)} failed, out in {out_after:.2f} s"
+        )
         assert out_after <= HEALTH_CHECK_WINDOW_S
         # At most one request per client was in flight on the killed host.
         assert len(failed) <= CLIENTS, failed
         assert all(killed_at - 0.5 <= a.at <= killed_at + 1.0 for a in failed), failed
-        assert any(a.status == 200 and a.at > killed_at + 1.0 for a in answers)
-        _check_places(district, session, answers, seats, tokens)
+        assert any(a.status == 200 and a.at > killed_at + 1.0 for a in storm.answers)
+        _check_places(district, session, storm.answers, seats, tokens)
     finally:
         victim.start()
         topology.wait_for_servers(district.workdir, {"api-a", "api-b"})
+
+
+def test_a_rolling_restart_mid_storm_fails_no_request(district: District) -> None:
+    """alembic upgrade head once, then each host in turn: drained at the balancer, stopped
+    with SIGTERM (uvicorn finishes what it holds), started, put back."""
+    seats, students = 40, 50
+    teacher, tokens = district.teacher_and_students(students)
+    session = district.create_session(teacher, seats)
+    with Storm(district, session, tokens) as storm:
+        time.sleep(1.0)
+        district.upgrade_schema()
+        for name, host in district.hosts.items():
+            server = f"api-{name}"
+            topology.drain(district.workdir, server)
+            host.stop()
+            host.start()
+            topology.make_ready(district.workdir, server)
+            topology.wait_for_servers(district.workdir, {"api-a", "api-b"})
+            time.sleep(1.0)
+    failed = storm.failed()
+    print(f"rolling restart: {len(failed)} of {len(storm.answers)} failed")
+    assert failed == []
+    assert len(storm.answers) > 2 * CLIENTS
+    _check_places(district, session, storm.answers, seats, tokens)
 
 
 def _check_places(

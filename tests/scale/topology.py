@@ -290,18 +290,35 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: 
     raise RuntimeError(f"nothing listens on {host}:{port} after {READY_TIMEOUT_S} s")
 
 
-def servers_up(workdir: Path) -> set[str]:
-    """The API hosts HAProxy counts as up now (its `show stat` CSV)."""
+def _server_rows(workdir: Path) -> dict[str, dict[str, str]]:
+    """HAProxy's `show stat` CSV: the API hosts' rows, by server name."""
     lines = haproxy_command(workdir, "show stat").lstrip("# ").splitlines()
     header = lines[0].split(",")
     rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
     return {
-        row["svname"]
+        row["svname"]: row
         for row in rows
-        if row.get("pxname") == "api_hosts"
-        and row.get("status", "").startswith("UP")
-        and row["svname"] not in ("FRONTEND", "BACKEND")
+        if row.get("pxname") == "api_hosts" and row["svname"] not in ("FRONTEND", "BACKEND")
     }
+
+
+def servers_up(workdir: Path) -> set[str]:
+    """The API hosts HAProxy counts as up now."""
+    return {name for name, row in _server_rows(workdir).items() if row["status"].startswith("UP")}
+
+
+def drain(workdir: Path, server: str, timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Send the host no new request, and wait until it has none in flight."""
+    haproxy_command(workdir, f"set server api_hosts/{server} state drain")
+    deadline = time.monotonic() + timeout_s
+    while int(_server_rows(workdir)[server]["scur"] or 0) > 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server} still busy after {timeout_s} s")
+        time.sleep(0.05)
+
+
+def make_ready(workdir: Path, server: str) -> None:
+    haproxy_command(workdir, f"set server api_hosts/{server} state ready")
 
 
 def wait_for_servers(
