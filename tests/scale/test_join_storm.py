@@ -17,7 +17,7 @@ import httpx
 from jose import jwt
 
 from tests.scale import topology
-from tests.scale.conftest import District
+from tests.scale.district import District
 
 JOIN = "/api/v1/sessions/join-by-code"
 CLIENTS = 12

@@ -11,7 +11,7 @@ from jose import jwt
 from sqlalchemy import text
 
 from tests.e2e.feed_client import FeedSubscriber
-from tests.scale.conftest import District
+from tests.scale.district import District
 from tests.scale.topology import CLIENT_IPS
 from tests.webhook_signing import RoomEvents, compact, signed_headers
 

@@ -192,10 +192,12 @@ def haproxy_command(workdir: Path, command: str) -> str:
 class ApiHost:
     """One API host: `uvicorn --workers 2` (deploy/uvicorn.env) in its own namespace."""
 
-    def __init__(self, name: str, namespace: str, env: dict[str, str], workdir: Path) -> None:
-        self.name, self.namespace, self.workdir = name, namespace, workdir
+    def __init__(
+        self, name: str, namespace: str, env: dict[str, str], workdir: Path, port: int = API_PORT
+    ) -> None:
+        self.name, self.namespace, self.workdir, self.port = name, namespace, workdir, port
         self.address = HOST_IPS[name]
-        self.url = f"http://{self.address}:{API_PORT}"
+        self.url = f"http://{self.address}:{port}"
         self.env = {**env, **read_env_file(DEPLOY / "uvicorn.env")}
         self.env["FORWARDED_ALLOW_IPS"] = BALANCER_IP
         self.server: Server | None = None
@@ -203,13 +205,14 @@ class ApiHost:
 
     def start(self) -> None:
         self.starts += 1
-        metrics = self.workdir / f"metrics-{self.name}-{self.starts}"
+        label = f"{self.name}-{self.port}-{self.starts}"
+        metrics = self.workdir / f"metrics-{label}"
         metrics.mkdir()
         self.server = Server(
             f"API host {self.name}",
-            ["ip", "netns", "exec", self.namespace, *api_command(API_PORT, self.address)],
+            ["ip", "netns", "exec", self.namespace, *api_command(self.port, self.address)],
             {**self.env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
-            self.workdir / f"api-{self.name}-{self.starts}.log",
+            self.workdir / f"api-{label}.log",
         )
         self.server.wait_until_ready(f"{self.url}/health/ready")
 
