@@ -96,10 +96,14 @@ def main() -> None:
     try:
         ensure_database(make_url(get_settings().database_url))
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True, env=env)
+        # An open feed (`curl -N …/feed`) would otherwise hold Ctrl-C until it hung up.
         api = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)],
+            [
+                sys.executable, "-m", "uvicorn", "app.main:app", "--host", host,
+                "--port", str(port), "--timeout-graceful-shutdown", "3",
+            ],
             env=env,
-        )
+        )  # fmt: skip
         processes.append(api)
         print(f"run_dev: API on http://{host}:{port} — Swagger UI at http://{host}:{port}/docs")
         api.wait()

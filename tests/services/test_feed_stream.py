@@ -10,7 +10,7 @@ from app.models.event import EventSource
 from app.models.participant import ParticipantRole
 from app.services.feed.access import FeedStart
 from app.services.feed.hub import FeedHub
-from app.services.feed.messages import HEARTBEAT, RESYNC, FeedMessage, to_message
+from app.services.feed.messages import HEARTBEAT, RESYNC, FeedBatch, FeedMessage, to_message
 from app.services.feed.stream import feed_stream
 
 SESSION = uuid.uuid4()
@@ -71,9 +71,12 @@ def test_live_messages_follow_the_replay_without_gap_or_duplicate() -> None:
         stream = feed_stream(hub, _start(0), log.read, heartbeat_seconds=5)
         assert _ids(await _take(stream)) == [1, 2]  # opening + replay
         log.messages += [_event(3), _event(4), _event(5)]
-        hub.deliver(SESSION, [_event(2), _event(5)])  # 2 was replayed; 3-4 never came live
+        # 2 was replayed; 3 and 4 never came live
+        hub.deliver(SESSION, FeedBatch.of([_event(2), _event(5)]))
         assert _ids(await _take(stream)) == [3, 4, 5]
         assert log.reads == [0, 2]  # the hole was read from the log
+        hub.deliver(SESSION, FeedBatch.of([_event(6), _event(7, "meeting.started")]))
+        assert await _take(stream) == _event(6).teacher_frame + b"id: 7\n\n"  # sent whole
         await stream.aclose()
         assert hub.subscriber_count == 0
 
@@ -85,8 +88,8 @@ def test_a_subscriber_too_far_behind_gets_resync_and_is_closed() -> None:
         hub = _hub(buffer=3)
         stream = feed_stream(hub, _start(0), _Log([]).read, heartbeat_seconds=5)
         await _take(stream)
-        hub.deliver(SESSION, [_event(1), _event(2)])
-        hub.deliver(SESSION, [_event(3), _event(4)])  # 4 pending > 3: overflow
+        hub.deliver(SESSION, FeedBatch.of([_event(1), _event(2)]))
+        hub.deliver(SESSION, FeedBatch.of([_event(3), _event(4)]))  # 4 pending > 3: overflow
         assert await _take(stream) == RESYNC
         assert [chunk async for chunk in stream] == []
         assert hub.subscriber_count == 0
@@ -111,7 +114,8 @@ def test_a_removed_students_stream_ends_with_their_removal_and_hides_names() -> 
         stream = feed_stream(hub, _start(0, teacher=False), _Log([]).read, heartbeat_seconds=5)
         await _take(stream)
         other = uuid.uuid4()
-        hub.deliver(SESSION, [_event(1, user=other), _event(2, "participant.removed")])
+        removal = [_event(1, user=other), _event(2, "participant.removed")]
+        hub.deliver(SESSION, FeedBatch.of(removal))
         chunk = (await _take(stream)).decode()
         assert "Sam Student" not in chunk
         assert chunk.endswith(
@@ -128,7 +132,7 @@ def test_events_the_viewer_is_not_shown_still_move_its_last_event_id() -> None:
         hub = _hub()
         stream = feed_stream(hub, _start(0), _Log([]).read, heartbeat_seconds=5)
         await _take(stream)
-        hub.deliver(SESSION, [_event(1, "meeting.started")])
+        hub.deliver(SESSION, FeedBatch.of([_event(1, "meeting.started")]))
         assert await _take(stream) == b"id: 1\n\n"
         await stream.aclose()
 

@@ -14,30 +14,32 @@ from collections.abc import Sequence
 
 from app.crud.feed import LoggedEvent
 from app.services.feed.listener import FeedListener
-from app.services.feed.messages import FeedMessage, to_message
+from app.services.feed.messages import FeedBatch, to_message
 
 
 class Subscriber:
-    __slots__ = ("_limit", "_pending", "_wakeup", "overflowed", "session_id")
+    __slots__ = ("_limit", "_pending", "_pending_messages", "_wakeup", "overflowed", "session_id")
 
     def __init__(self, session_id: uuid.UUID, limit: int) -> None:
         self.session_id = session_id
         self.overflowed = False
         self._limit = limit
-        self._pending: deque[FeedMessage] = deque()
+        self._pending: deque[FeedBatch] = deque()
+        self._pending_messages = 0
         self._wakeup = asyncio.Event()
 
-    def offer(self, messages: Sequence[FeedMessage]) -> None:
+    def offer(self, batch: FeedBatch) -> None:
         if self.overflowed:
             return
-        if len(self._pending) + len(messages) > self._limit:
+        self._pending_messages += len(batch.messages)
+        if self._pending_messages > self._limit:
             self.overflowed = True
             self._pending.clear()  # its memory goes now, not when the client reads
         else:
-            self._pending.extend(messages)
+            self._pending.append(batch)
         self._wakeup.set()
 
-    async def next_batch(self, wait_seconds: float) -> list[FeedMessage] | None:
+    async def next_batch(self, wait_seconds: float) -> list[FeedBatch] | None:
         """What arrived since the last call; None if nothing did within `wait_seconds`."""
         if not self._pending and not self.overflowed:
             try:
@@ -46,9 +48,10 @@ class Subscriber:
             except TimeoutError:
                 return None
         self._wakeup.clear()
-        batch = list(self._pending)
+        batches = list(self._pending)
         self._pending.clear()
-        return batch
+        self._pending_messages = 0
+        return batches
 
 
 class FeedHub:
@@ -110,11 +113,11 @@ class FeedHub:
                 self._listener.unfollow(subscriber.session_id)
 
     def _from_listener(self, session_id: uuid.UUID, events: Sequence[LoggedEvent]) -> None:
-        messages = [to_message(event) for event in events]
+        batch = FeedBatch.of([to_message(event) for event in events])  # in the thread: off the loop
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.deliver, session_id, messages)
+            self._loop.call_soon_threadsafe(self.deliver, session_id, batch)
 
-    def deliver(self, session_id: uuid.UUID, messages: Sequence[FeedMessage]) -> None:
-        """Hand `messages` (consecutive positions of one session) to its subscribers here."""
+    def deliver(self, session_id: uuid.UUID, batch: FeedBatch) -> None:
+        """Hand `batch` (consecutive positions of one session) to its subscribers here."""
         for subscriber in self._channels.get(session_id, ()):
-            subscriber.offer(messages)
+            subscriber.offer(batch)

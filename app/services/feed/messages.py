@@ -6,6 +6,7 @@ students, and those bytes go to every subscriber: a thousand viewers cost one en
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,3 +80,38 @@ def to_message(event: LoggedEvent) -> FeedMessage:
         shown = frame(event.type, event.payload, position=event.position)
         return FeedMessage(event.position, event.type, None, shown, shown)
     return FeedMessage(event.position, event.type, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedBatch:
+    """Consecutive messages of one session as the listener read them, with each view's frames
+    joined once: a subscriber whose cursor is just before `first` sends one prepared string,
+    so the fan-out costs the same per subscriber however many events a batch holds."""
+
+    messages: tuple[FeedMessage, ...]
+    first: int
+    last: int
+    teacher_bytes: bytes
+    student_bytes: bytes
+    teacher_last_shown: int | None
+    student_last_shown: int | None
+    removed: frozenset[uuid.UUID]  # students whose stream ends in this batch
+    ends_every_stream: bool
+
+    @classmethod
+    def of(cls, messages: Sequence[FeedMessage]) -> "FeedBatch":
+        teacher = [m for m in messages if m.teacher_frame is not None]
+        student = [m for m in messages if m.student_frame is not None]
+        return cls(
+            messages=tuple(messages),
+            first=messages[0].position,
+            last=messages[-1].position,
+            teacher_bytes=b"".join(m.teacher_frame or b"" for m in teacher),
+            student_bytes=b"".join(m.student_frame or b"" for m in student),
+            teacher_last_shown=teacher[-1].position if teacher else None,
+            student_last_shown=student[-1].position if student else None,
+            removed=frozenset(
+                m.subject for m in messages if m.type == "participant.removed" and m.subject
+            ),
+            ends_every_stream=any(m.ends_every_stream for m in messages),
+        )

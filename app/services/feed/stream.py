@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.crud.feed import events_after
 from app.services.feed.access import FeedStart
 from app.services.feed.hub import FeedHub
-from app.services.feed.messages import HEARTBEAT, RESYNC, FeedMessage, to_message
+from app.services.feed.messages import HEARTBEAT, RESYNC, FeedBatch, FeedMessage, to_message
 
 # Messages read from the log at a time; reads repeat until a short one.
 REPLAY_BATCH = 500
@@ -49,6 +49,23 @@ class _Cursor:
             out.append(f"id: {self.after}\n\n".encode())
             self.sent = self.after
 
+    def takes_whole(self, batch: FeedBatch) -> bool:
+        """The common case: the batch starts right after the cursor and ends no stream here."""
+        return (
+            batch.first == self.after + 1
+            and not batch.ends_every_stream
+            and (self.is_teacher or self.user_id not in batch.removed)
+        )
+
+    def take_whole(self, batch: FeedBatch, out: list[bytes]) -> None:
+        chunk = batch.teacher_bytes if self.is_teacher else batch.student_bytes
+        shown = batch.teacher_last_shown if self.is_teacher else batch.student_last_shown
+        if chunk:
+            out.append(chunk)
+        if shown is not None:
+            self.sent = shown
+        self.after = batch.last
+
     def take(self, message: FeedMessage, out: list[bytes]) -> None:
         """`message` is the next position: send its frame (if this viewer sees one)."""
         self.after = message.position
@@ -75,6 +92,22 @@ async def _read_up_to(
             return
 
 
+async def _take_one_by_one(
+    read: LogReader, session_id: uuid.UUID, cursor: _Cursor, batch: FeedBatch, out: list[bytes]
+) -> None:
+    """A batch that overlaps what was sent, follows a hole, or ends the stream."""
+    for message in batch.messages:
+        if message.position <= cursor.after:
+            continue
+        if message.position > cursor.after + 1:
+            await _read_up_to(read, session_id, cursor, message.position - 1, out)
+        if cursor.done:
+            return
+        cursor.take(message, out)
+        if cursor.done:
+            return
+
+
 async def feed_stream(
     hub: FeedHub, start: FeedStart, read: LogReader, *, heartbeat_seconds: float
 ) -> AsyncIterator[bytes]:
@@ -89,24 +122,23 @@ async def feed_stream(
         if start.session_over:
             return
         while not cursor.done:
-            batch = await subscriber.next_batch(heartbeat_seconds)
-            if batch is None:
+            batches = await subscriber.next_batch(heartbeat_seconds)
+            if batches is None:
                 yield HEARTBEAT
                 continue
             if subscriber.overflowed:
                 yield RESYNC
                 return
-            out = []
-            for message in batch:
-                if message.position <= cursor.after:
+            out: list[bytes] = []
+            for batch in batches:
+                if cursor.done:
+                    break
+                if batch.last <= cursor.after:
                     continue
-                if message.position > cursor.after + 1:
-                    await _read_up_to(read, start.session_id, cursor, message.position - 1, out)
-                if cursor.done:
-                    break
-                cursor.take(message, out)
-                if cursor.done:
-                    break
+                if cursor.takes_whole(batch):
+                    cursor.take_whole(batch, out)
+                else:
+                    await _take_one_by_one(read, start.session_id, cursor, batch, out)
             cursor.mark(out)
             if out:
                 yield b"".join(out)
