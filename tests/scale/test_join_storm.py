@@ -128,9 +128,12 @@ def test_a_host_killed_mid_storm_loses_only_its_requests_in_flight(district: Dis
         )
         assert out_after <= HEALTH_CHECK_WINDOW_S
         # At most one request per client was in flight on the killed host.
-        assert len(failed) <= CLIENTS, failed
-        assert all(killed_at - 0.5 <= a.at <= killed_at + 1.0 for a in failed), failed
-        assert any(a.status == 200 and a.at > killed_at + 1.0 for a in storm.answers)
+        assert len(failed) <= CLIENTS, (killed_at, failed)
+        # ... and they failed then: none once HAProxy had the host out (2 s of slack for a
+        # loaded machine to deliver the answers).
+        settled = killed_at + out_after + 2.0
+        assert all(killed_at - 0.5 <= a.at <= settled for a in failed), (killed_at, failed)
+        assert any(a.status == 200 and a.at > settled for a in storm.answers)
         _check_places(district, session, storm.answers, seats, tokens)
     finally:
         victim.start()

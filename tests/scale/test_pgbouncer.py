@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from app.core.config import REPO_ROOT
+from tests.conftest import truncate_all
 from tests.e2e.stack import _inherited_environment
 from tests.scale.district import District
 from tests.scale.topology import BALANCER_IP, PGBOUNCER_PORT
@@ -25,6 +26,7 @@ THROUGH_PGBOUNCER = [
 
 
 def test_join_and_webhook_tests_pass_through_transaction_pooling(district: District) -> None:
+    truncate_all(district.engine)  # the suite counts rows from an empty database
     env = {
         **_inherited_environment(),
         "TEST_DATABASE_URL": f"postgresql+psycopg2://postgres@{BALANCER_IP}:{PGBOUNCER_PORT}/tutorium",
