@@ -17,7 +17,7 @@ $(error $(or $(PYTHON_CHECK),no working '$(PYTHON)' found: Tutorium needs Python
 endif
 endif
 
-.PHONY: run test test-fast test-client client-types lint format lock bench clean web web-build test-web
+.PHONY: run test test-fast test-client client-types test-scale lint format lock bench clean web web-build test-web
 API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 EMULATOR_PORT ?= 8787
@@ -90,6 +90,14 @@ test-client: $(VENV)/.dev-installed $(CLIENT)/node_modules/.installed
 # After an API change: regenerate clients/typescript/src/schema.d.ts from the live API.
 client-types: $(VENV)/.dev-installed $(CLIENT)/node_modules/.installed
 	$(BIN)/python -m devtools.client_check --update
+
+# Two API hosts behind HAProxy and PgBouncer (deploy/), each in a network namespace of the
+# test's own: needs root, and installs Debian's haproxy and pgbouncer when they are missing.
+# A few minutes; README "Scaling out".
+test-scale: $(VENV)/.dev-installed
+	command -v haproxy >/dev/null && command -v pgbouncer >/dev/null \
+		|| (apt-get update && apt-get install -y haproxy pgbouncer)
+	TUTORIUM_SCALE_TESTS=1 $(BIN)/python -m devtools.testdb tests/scale -q
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -133,6 +133,14 @@ def tree_cpu_seconds(pid: int) -> float:
     return _cpu_seconds(pid) + sum(tree_cpu_seconds(child) for child in _children(pid))
 
 
+def cluster_cpu_seconds(postmaster_pid: int) -> float:
+    """CPU time of one PostgreSQL cluster so far: its postmaster with the backends it reaped,
+    and every live process under it."""
+    return _cpu_seconds(postmaster_pid, reaped_children=True) + sum(
+        tree_cpu_seconds(child) for child in _children(postmaster_pid)
+    )
+
+
 def postgres_cpu_snapshot() -> dict[int, float]:
     """CPU time of each PostgreSQL process by pid (other users' backends too), with the CPU of
     the children it reaped: a backend that exits has its time added to the postmaster's."""

@@ -12,6 +12,7 @@ its own under the system's temporary directory (pytest's folders are root's alon
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import pwd
 import shutil
@@ -86,9 +87,10 @@ class OwnPostgres:
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
-def start_postgres(bin_dir: Path, port: int) -> OwnPostgres:
+def start_postgres(bin_dir: Path, port: int, host: str = "127.0.0.1") -> OwnPostgres:
     """A fresh cluster (trust auth, user postgres), started; small, fsync off: it is thrown
-    away (`close()` removes it)."""
+    away (`close()` removes it). It listens on the loopback and, if given, `host` too (trusted
+    from that address's /24: the scale test's API hosts reach it there)."""
     workdir = Path(tempfile.mkdtemp(prefix="tutorium-own-pg-"))
     if os.geteuid() == 0:
         account = pwd.getpwnam("postgres")
@@ -113,11 +115,14 @@ def start_postgres(bin_dir: Path, port: int) -> OwnPostgres:
     )
     with (data_dir / "postgresql.conf").open("a") as conf:  # root may write it: no chown needed
         conf.write(
-            f"port = {port}\nlisten_addresses = '127.0.0.1'\n"
+            f"port = {port}\nlisten_addresses = '{','.join(sorted({'127.0.0.1', host}))}'\n"
             f"unix_socket_directories = '{workdir}'\n"
             "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
             "max_connections = 60\nshared_buffers = 32MB\n"
         )
+    if host != "127.0.0.1":
+        with (data_dir / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all {ipaddress.ip_interface(host + '/24').network} trust\n")
     server = OwnPostgres(bin_dir=bin_dir, data_dir=data_dir, port=port, log=workdir / "pg.log")
     server.start()
     return server
@@ -127,11 +132,12 @@ def start_postgres(bin_dir: Path, port: int) -> OwnPostgres:
 class OwnRedis:
     workdir: Path
     port: int
+    host: str = "127.0.0.1"
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def start(self) -> None:
         with (self.workdir / "redis.log").open("ab") as log:
@@ -141,18 +147,21 @@ class OwnRedis:
                     "--port",
                     str(self.port),
                     "--bind",
-                    "127.0.0.1",
+                    self.host,
                     "--dir",
                     str(self.workdir),
                     "--save",
                     "",
                     "--appendonly",
                     "no",
+                    # Off the loopback only for the scale test's own namespace (no password).
+                    "--protected-mode",
+                    "yes" if self.host == "127.0.0.1" else "no",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        client = redis.Redis(host=self.host, port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             try:
@@ -163,7 +172,7 @@ class OwnRedis:
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_connect_timeout=1)
+        return redis.Redis(host=self.host, port=self.port, socket_connect_timeout=1)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -172,7 +181,7 @@ class OwnRedis:
         self.process = None
 
 
-def start_redis(workdir: Path, port: int) -> OwnRedis:
-    server = OwnRedis(workdir=workdir, port=port)
+def start_redis(workdir: Path, port: int, host: str = "127.0.0.1") -> OwnRedis:
+    server = OwnRedis(workdir=workdir, port=port, host=host)
     server.start()
     return server

@@ -83,27 +83,27 @@ def _inherited_environment() -> dict[str, str]:
     return {**inherited, "PYTHONUNBUFFERED": "1"}  # logs reach the file as they happen
 
 
-def emulator_command(port: int) -> list[str]:
+def emulator_command(port: int, host: str = "127.0.0.1") -> list[str]:
     return [
         sys.executable,
         "-m",
         "devtools.daily_emulator",
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
     ]
 
 
-def api_command(port: int) -> list[str]:
-    """uvicorn serving the API on the loopback; add options (`--workers`) after it."""
+def api_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """uvicorn serving the API on the loopback (or `host`); add options (`--workers`) after it."""
     return [
         sys.executable,
         "-m",
         "uvicorn",
         "app.main:app",
         "--host",
-        "127.0.0.1",
+        host,
         "--port",
         str(port),
     ]
