@@ -15,7 +15,9 @@ def reject_nul(value: str) -> str:
 
 
 NUL_FREE = AfterValidator(reject_nul)
-SafeStr = Annotated[str, NUL_FREE]
+# The same rule published in the schema, so a generated client (and schemathesis) knows it.
+NUL_FREE_IN_SCHEMA = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+SafeStr = Annotated[str, NUL_FREE, NUL_FREE_IN_SCHEMA]
 
 
 def text_bounds(min_length: int, max_length: int) -> StringConstraints:
