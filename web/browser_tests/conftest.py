@@ -10,6 +10,7 @@ stand-in, and `vite preview` serving it with `/api` proxied to the API. Screensh
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class WebStack:
     stack: Stack
     web_url: str
     shots: Path
+    secret_key: str  # the API's, so a test can sign an expired access token itself
 
     def shot(self, page: Page, name: str) -> None:
         page.screenshot(path=self.shots / f"{name}.png", full_page=True)
@@ -65,7 +67,8 @@ def web(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[We
     shots = RESULTS_DIR / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
     shots.mkdir(parents=True, exist_ok=True)
     truncate_all(engine)
-    stack = start_stack("self_signed", make_settings().database_url, workdir)
+    secret_key = secrets.token_urlsafe(48)
+    stack = start_stack("self_signed", make_settings().database_url, workdir, secret_key=secret_key)
     preview: Server | None = None
     try:
         dist = workdir / "dist"
@@ -79,7 +82,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[We
         )
         web_url = f"http://127.0.0.1:{port}"
         preview.wait_until_ready(web_url)
-        yield WebStack(stack, web_url, shots)
+        yield WebStack(stack, web_url, shots, secret_key)
     finally:
         if preview is not None:
             preview.stop()

@@ -5,9 +5,11 @@ Sessions are set up over HTTP (tests/e2e/steps.py) to keep the browser for what 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import pytest
+from jose import jwt
 from playwright.sync_api import Browser, Route, expect
 
 from app.core.errors import ErrorCode, TooManyRequests
@@ -120,11 +122,40 @@ def test_a_student_on_a_phone_joins_with_the_keyboard(web: WebStack, browser: Br
 
 
 def test_a_token_the_api_refuses_asks_to_sign_in_again(web: WebStack, browser: Browser) -> None:
-    """An expired access token and any other refused one get the same 401. There is no refresh
-    token to trade in yet, so the app says so and shows the sign-in form."""
+    """A token the API refuses outright (not merely expired), with a refresh token it does not
+    know either: the app says the sign-in is over and shows the sign-in form."""
     student = new_person(browser, web.web_url, "Stale Student", "student")
-    student.evaluate("() => localStorage.setItem('tutorium.access-token', 'no-longer-valid')")
+    student.evaluate(
+        "() => localStorage.setItem('tutorium.tokens', "
+        "JSON.stringify({accessToken: 'no-longer-valid', refreshToken: 'unknown'}))"
+    )
     student.reload()
     expect(status_line(student)).to_have_text("Your sign-in has expired. Please sign in again.")
     expect(student.get_by_role("button", name="Sign in")).to_be_visible()
     expect(student.locator("#who")).to_be_empty()
+
+
+def test_an_expired_access_token_is_renewed_without_signing_in_again(
+    web: WebStack, browser: Browser
+) -> None:
+    """Access tokens are short; a class is long. The client trades the refresh token for new
+    tokens on `token_expired` and retries, so the app keeps working."""
+    student = new_person(browser, web.web_url, "Renewed Student", "student")
+    read = "() => JSON.parse(localStorage.getItem('tutorium.tokens'))"
+    signed_in = student.evaluate(read)
+    claims = jwt.get_unverified_claims(signed_in["accessToken"])
+    now = int(time.time())
+    expired = jwt.encode(
+        {"sub": claims["sub"], "role": claims["role"], "iat": now - 3600, "exp": now - 60},
+        web.secret_key,
+        algorithm="HS256",
+    )
+    student.evaluate(
+        "(tokens) => localStorage.setItem('tutorium.tokens', JSON.stringify(tokens))",
+        {**signed_in, "accessToken": expired},
+    )
+    student.reload()
+    expect(student.locator("#who")).to_contain_text("Renewed Student")
+    renewed = student.evaluate(read)
+    assert renewed["accessToken"] != expired  # a new one (the same second's may equal the first)
+    assert renewed["refreshToken"] != signed_in["refreshToken"]  # refresh tokens rotate

@@ -3,11 +3,12 @@
  * (types generated from the API's /openapi.json, requests through openapi-fetch): every path,
  * body and answer here is checked by the compiler against the API itself.
  *
- * The access token lives in localStorage so a reload keeps you signed in; a 401 means it is no
- * longer accepted, and the app asks you to sign in again. Errors are the client's
+ * The tokens live in localStorage so a reload keeps you signed in. An expired access token is
+ * renewed by the client with the refresh token (and the call retried); any other 401, or a
+ * refused refresh, means the sign-in is over, and the app asks you to sign in again. Errors are the client's
  * `TutoriumError`, carrying the API's own `code`, `detail` and Retry-After.
  */
-import { createTutoriumClient, ok, type Schemas, type TokenStore } from '@tutorium/client';
+import { createTutoriumClient, ok, type Schemas, type Tokens, type TokenStore } from '@tutorium/client';
 
 export type User = Schemas['UserRead'];
 export type Role = Schemas['UserRole'];
@@ -19,19 +20,39 @@ export type AttendanceRow = Schemas['AttendanceRow'];
 export type RosterEntry = Schemas['RosterEntry'];
 export type RosterStatus = RosterEntry['status'];
 
-const STORAGE_KEY = 'tutorium.access-token';
+const STORAGE_KEY = 'tutorium.tokens';
 
 /** Fired on `window` when the API no longer accepts our token, so the app asks to sign in. */
 export const SIGNED_OUT_EVENT = 'tutorium:signed-out';
 
+function readTokens(): Tokens | null {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved === null) return null;
+  try {
+    const tokens = JSON.parse(saved) as Partial<Tokens>;
+    return tokens.accessToken && tokens.refreshToken ? (tokens as Tokens) : null;
+  } catch {
+    return null;
+  }
+}
+
 const storedToken: TokenStore = {
-  get: () => localStorage.getItem(STORAGE_KEY),
-  set: (token) => (token ? localStorage.setItem(STORAGE_KEY, token) : localStorage.removeItem(STORAGE_KEY)),
+  get: readTokens,
+  set: (tokens) =>
+    tokens ? localStorage.setItem(STORAGE_KEY, JSON.stringify(tokens)) : localStorage.removeItem(STORAGE_KEY),
 };
+
+/** The API's error code of a 401, without consuming the body the caller will read. */
+async function codeOf(answer: Response): Promise<string | undefined> {
+  if (!answer.headers.get('Content-Type')?.startsWith('application/json')) return undefined;
+  const body = (await answer.clone().json()) as { code?: string };
+  return body.code;
+}
 
 async function signOutOn401(request: Request): Promise<Response> {
   const answer = await fetch(request);
-  if (answer.status === 401 && storedToken.get() !== null) {
+  // `token_expired` is the client's to handle: it refreshes and retries the call.
+  if (answer.status === 401 && storedToken.get() !== null && (await codeOf(answer)) !== 'token_expired') {
     storedToken.set(null);
     window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
   }
