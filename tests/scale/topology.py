@@ -267,6 +267,7 @@ def api_host_environment(
             daily_api_key=api_key,
             daily_api_url=f"{emulator_url}/v1",
             daily_webhook_secret=webhook_secret,
+            public_base_url=f"http://{BALANCER_IP}:{LB_PORT}",  # where Daily's webhooks go
             rate_limit_enabled=True,
             rate_limit_storage_url=redis_url,
             feed_heartbeat_seconds=2.0,
