@@ -47,13 +47,7 @@ def start(
     session = _recordable(db, user, session_id, now)
     if not daily.start_recording(session.room_name):
         raise RecordingNotStarted()
-    event_crud.record(
-        db,
-        session_id=session.id,
-        type="recording.start_requested",
-        actor_id=user.id,
-        occurred_at=now,
-    )
+    _log(db, session, "recording.start_requested", user, now)
     return RecordingCommand(status="starting")
 
 
@@ -63,13 +57,7 @@ def stop(
     session = load_owned(db, user, session_id, lock=False)
     if session.recording is RecordingMode.OFF or not daily.stop_recording(session.room_name):
         raise NotRecording()
-    event_crud.record(
-        db,
-        session_id=session.id,
-        type="recording.stop_requested",
-        actor_id=user.id,
-        occurred_at=now,
-    )
+    _log(db, session, "recording.stop_requested", user, now)
     return RecordingCommand(status="stopping")
 
 
