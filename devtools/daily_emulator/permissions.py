@@ -15,17 +15,8 @@ from typing import Any
 
 from .errors import invalid_request, not_found, reject_unknown_keys
 from .properties import check_permissions
-from .state import Room, Store
+from .state import Room, Store, may_send_screen
 from .tokens import MeetingToken
-
-
-def may_send_screen(*, owner: bool, enable_screenshare: bool, permissions: dict[str, Any]) -> bool:
-    if not enable_screenshare:
-        return False
-    if owner:
-        return True
-    can_send = permissions.get("canSend", True)
-    return can_send is True or (isinstance(can_send, list) and "screenVideo" in can_send)
 
 
 def token_may_send_screen(room: Room, token: MeetingToken | None) -> bool:

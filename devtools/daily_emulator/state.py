@@ -63,6 +63,17 @@ class Room:
         return exp is not None and exp <= now
 
 
+def may_send_screen(*, owner: bool, enable_screenshare: bool, permissions: dict[str, Any]) -> bool:
+    """Daily's rule: the room's and token's `enable_screenshare` must allow it, and for a
+    non-owner `canSend` too (permissions bind non-owners only)."""
+    if not enable_screenshare:
+        return False
+    if owner:
+        return True
+    can_send = permissions.get("canSend", True)
+    return can_send is True or (isinstance(can_send, list) and "screenVideo" in can_send)
+
+
 @dataclass
 class Participant:
     id: str
@@ -79,11 +90,11 @@ class Participant:
 
     @property
     def may_share_screen(self) -> bool:
-        """Daily's rule: the room and token `enable_screenshare` must allow it, and for a
-        non-owner `canSend` too (permissions bind non-owners only)."""
-        can_send = self.permissions.get("canSend", True)
-        allowed = can_send is True or (isinstance(can_send, list) and "screenVideo" in can_send)
-        return self.enable_screenshare and (self.owner or allowed)
+        return may_send_screen(
+            owner=self.owner,
+            enable_screenshare=self.enable_screenshare,
+            permissions=self.permissions,
+        )
 
     def presence(self, now: float) -> dict[str, Any]:
         """Shape of one entry of `GET /presence` (camelCase, as Daily sends it)."""
