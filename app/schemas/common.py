@@ -61,8 +61,3 @@ class Page(BaseModel, Generic[ItemT]):
     total: int
     limit: int
     offset: int
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
-    """OpenAPI `responses=` entries so Swagger documents each error a route can give."""
-    return {status: {"model": ErrorResponse} for status in statuses}
