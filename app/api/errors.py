@@ -97,8 +97,9 @@ def _allowed_methods(request: Request) -> str:
     path = request.scope["path"]
     matching: list[tuple[str, set[str]]] = []
     for route in iter_route_contexts(request.app.router.routes):
-        documented = route.path and route.methods and route.include_in_schema
-        if documented and route.path and route.methods and compile_path(route.path)[0].match(path):
+        if not route.path or not route.methods or not route.include_in_schema:
+            continue
+        if compile_path(route.path)[0].match(path):
             matching.append((route.path, route.methods))
     literal = [(route_path, methods) for route_path, methods in matching if "{" not in route_path]
     return ", ".join(sorted({method for _, methods in literal or matching for method in methods}))
