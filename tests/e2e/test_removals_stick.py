@@ -25,11 +25,14 @@ def _in_call(stack: Stack, room: str) -> list[str]:
 
 
 def _wait_until_out(stack: Stack, room: str, user_id: str) -> None:
-    """The re-eject runs after the webhook's response: poll, do not sleep a fixed time."""
+    """The re-eject runs after the webhook's response: poll, do not sleep a fixed time. Then
+    deliver the webhooks the eject queued, so the API's event log is settled before a test
+    reads it (a page read while they land could count one more than it lists)."""
     deadline = time.monotonic() + 15
     while user_id in _in_call(stack, room):
         assert time.monotonic() < deadline, f"{user_id} was never ejected again"
         time.sleep(0.1)
+    stack.flush_webhooks()
 
 
 def test_a_removed_student_who_rejoins_an_emptied_call_is_ejected_again(stack: Stack) -> None:
