@@ -32,10 +32,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import psycopg2
+import uvloop
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -52,6 +53,7 @@ from bench.processes import (
     api_env,
     free_port,
     start_uvicorn,
+    tree_cpu_seconds,
 )
 
 JOIN_PATH = "/api/v1/sessions/join-by-code"
@@ -112,6 +114,10 @@ def state(workers: list[tuple[Service, str]]) -> dict[str, float]:
         total["subscribers"] += values.get("tutorium_feed_subscribers", 0)
         total["tasks"] += values.get("tutorium_event_loop_tasks", 0)
     return {key: round(value, 1) for key, value in total.items()}
+
+
+def servers_cpu(workers: list[tuple[Service, str]]) -> float:
+    return sum(tree_cpu_seconds(service.pid) for service, _ in workers)
 
 
 def wait_idle(workers: list[tuple[Service, str]], timeout: float = 60) -> dict[str, float]:
@@ -193,8 +199,40 @@ def connection_sampler(database_url: str) -> Iterator[dict[str, int]]:
 # --- subscribers -------------------------------------------------------------------------
 
 
+class _FeedProtocol(asyncio.Protocol):
+    """Reads one stream in `data_received` callbacks: no task and no await per chunk."""
+
+    def __init__(self, subscriber: "Subscriber") -> None:
+        self.subscriber = subscriber
+        self.pending = b""
+        self.status_seen = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but they write.
+        cast(asyncio.WriteTransport, transport).write(self.subscriber.request)
+
+    def data_received(self, data: bytes) -> None:
+        at = time.monotonic()
+        text, _, self.pending = (self.pending + data).rpartition(b"\n")
+        subscriber = self.subscriber
+        if not self.status_seen:
+            self.status_seen = True
+            if b" 200 " not in text.partition(b"\n")[0]:
+                subscriber.failed.set_exception(RuntimeError(f"feed answered {text[:60]!r}"))
+                return
+        subscriber.received.extend((int(found), at) for found in MESSAGE_ID.findall(text))
+        if not subscriber.snapshot.is_set() and b"event: snapshot" in text:
+            subscriber.snapshot.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.subscriber.failed.done():
+            self.subscriber.failed.set_result(None)
+
+
 class Subscriber:
-    """One raw HTTP/1.1 stream: the cheapest client, so the bench measures the server."""
+    """One raw HTTP/1.1 stream read by a bare protocol: the cheapest client, so the bench,
+    which shares the servers' two cores, measures the servers and not itself. (The browsers
+    it stands in for run elsewhere; the bench's own CPU is reported beside each storm.)"""
 
     def __init__(self, url: str, session_id: str, token: str) -> None:
         self.host, port = url.removeprefix("http://").split(":")
@@ -205,34 +243,39 @@ class Subscriber:
         ).encode()
         self.received: list[tuple[int, float]] = []
         self.snapshot = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def run(self) -> None:
-        reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.writer.write(self.request)
-        status = await reader.readline()
-        if b" 200 " not in status:
-            raise RuntimeError(f"feed answered {status!r}")
-        # Whole reads and one regex each: a line-by-line parse of 500,000 messages would
-        # cost the bench (on the same cores) more CPU than the servers' fan-out.
-        pending = b""
-        while chunk := await reader.read(65536):
-            at = time.monotonic()
-            text, _, pending = (pending + chunk).rpartition(b"\n")
-            self.received.extend((int(found), at) for found in MESSAGE_ID.findall(text))
-            if not self.snapshot.is_set() and b"event: snapshot" in text:
-                self.snapshot.set()
+        self.failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.BaseTransport | None = None
 
     def start(self) -> None:
-        self.task = asyncio.create_task(self.run())
+        async def connect() -> None:
+            loop = asyncio.get_running_loop()
+            self.transport, _ = await loop.create_connection(
+                lambda: _FeedProtocol(self), self.host, self.port
+            )
+
+        task = asyncio.ensure_future(connect())
+        task.add_done_callback(self._connected)
+
+    def _connected(self, task: "asyncio.Future[None]") -> None:
+        if task.exception() is not None and not self.failed.done():
+            self.failed.set_exception(task.exception())  # type: ignore[arg-type]
+
+    async def wait_snapshot(self) -> None:
+        """The snapshot, or the failure that stopped it (a refused status, a lost stream)."""
+        snapshot: asyncio.Future[Any] = asyncio.ensure_future(self.snapshot.wait())
+        either: set[asyncio.Future[Any]] = {snapshot, self.failed}
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            snapshot.cancel()
+        if not self.snapshot.is_set():
+            self.failed.result()  # raises what stopped it
+            raise RuntimeError("feed closed before its snapshot")
 
     async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+        if self.transport is not None:
+            self.transport.close()
+        await asyncio.sleep(0)
 
 
 async def open_subscribers(
@@ -245,8 +288,10 @@ async def open_subscribers(
             subscriber.start()
             opened.append(subscriber)
             if len(opened) % 50 == 0:  # open in waves: each opening is a request
-                await asyncio.gather(*(s.snapshot.wait() for s in opened[-50:]))
-    await asyncio.wait_for(asyncio.gather(*(s.snapshot.wait() for s in opened)), 120)
+                async with asyncio.timeout(120):
+                    await asyncio.gather(*(s.wait_snapshot() for s in opened[-50:]))
+    async with asyncio.timeout(120):
+        await asyncio.gather(*(s.wait_snapshot() for s in opened))
     return opened
 
 
@@ -265,7 +310,8 @@ async def cycles(urls: list[str], session_id: str, token: str, count: int, width
                 done += 1
             subscriber = Subscriber(urls[(done + lane) % len(urls)], session_id, token)
             subscriber.start()
-            await asyncio.wait_for(subscriber.snapshot.wait(), 30)
+            async with asyncio.timeout(30):
+                await subscriber.wait_snapshot()
             await subscriber.close()
 
     await asyncio.gather(*(one_lane(lane) for lane in range(width)))
@@ -367,7 +413,15 @@ async def measure(
     pairs = [(codes[1 + 2 * r], codes[2 + 2 * r], ids[2 + 2 * r]) for r in range(args.repeats)]
 
     def storm_of(code: str) -> dict[str, Any]:
-        return two_storms(urls, code, token_files, args.concurrency)
+        """One storm, with the CPU seconds the API workers and this bench spent during it:
+        the bench's 1,500 streams share the servers' cores, so its share is shown apart."""
+        servers_before, bench_before = servers_cpu(workers), time.process_time()
+        result = two_storms(urls, code, token_files, args.concurrency)
+        result["cpu_seconds"] = {
+            "api_workers": round(servers_cpu(workers) - servers_before, 2),
+            "bench_subscribers": round(time.process_time() - bench_before, 2),
+        }
+        return result
 
     await loop.run_in_executor(None, storm_of, warm)
     idle = state(workers)
@@ -512,7 +566,8 @@ def main(argv: list[str] | None = None) -> int:
             start_uvicorn(group, f"feed-api-{k}", "app.main:app", env, workers=1, log_dir=args.out)
             for k in range(args.workers)
         ]
-        report = asyncio.run(measure(args, workers, codes, ids, teacher_token, token_files))
+        # uvloop, as the servers use: the bench's reads cost less of the cores they share.
+        report = uvloop.run(measure(args, workers, codes, ids, teacher_token, token_files))
 
     misses = verdict(report, args, pool_size)
     report.update(
