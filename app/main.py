@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.listen_url,
         buffer_messages=settings.feed_buffer_messages,
         gather_seconds=settings.feed_gather_seconds,
+        writes_per_second=settings.feed_session_writes_per_second,
     )
     app.state.feed_metrics = FeedCollector(
         lambda: app.state.feed_hub.subscriber_count,

@@ -53,7 +53,12 @@ def _start(after: int, *, teacher: bool = True) -> FeedStart:
 
 def _hub(buffer: int = 8) -> FeedHub:
     # never started: no listener, the test hands messages over itself
-    return FeedHub("postgresql+psycopg2://unused", buffer_messages=buffer, gather_seconds=0)
+    return FeedHub(
+        "postgresql+psycopg2://unused",
+        buffer_messages=buffer,
+        gather_seconds=0,
+        writes_per_second=1000,
+    )
 
 
 async def _take(stream: AsyncIterator[bytes]) -> bytes:

@@ -57,9 +57,20 @@ class Subscriber:
 class FeedHub:
     """One per process: started and stopped with the application."""
 
-    def __init__(self, listen_url: str, *, buffer_messages: int, gather_seconds: float) -> None:
+    def __init__(
+        self,
+        listen_url: str,
+        *,
+        buffer_messages: int,
+        gather_seconds: float,
+        writes_per_second: float,
+    ) -> None:
+        """`gather_seconds` is the least a session's events gather between two reads; with
+        many subscribers here it is longer, so that a session's fan-out stays near
+        `writes_per_second` sends (the cost that competes with requests: bench/RESULTS.md)."""
         self._listen_url = listen_url
         self._gather_seconds = gather_seconds
+        self._writes_per_second = writes_per_second
         self._buffer_messages = buffer_messages
         self._channels: dict[uuid.UUID, set[Subscriber]] = {}
         self._listener: FeedListener | None = None
@@ -77,7 +88,7 @@ class FeedHub:
         """With the application (a test may start one app several times: a fresh thread each)."""
         self._loop = loop
         self._listener = FeedListener(
-            self._listen_url, self._from_listener, gather_seconds=self._gather_seconds
+            self._listen_url, self._from_listener, gather_for=self.gather_for
         )
         for session_id in self._channels:
             self._listener.follow(session_id, 0)
@@ -87,6 +98,11 @@ class FeedHub:
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
+
+    def gather_for(self, session_id: uuid.UUID) -> float:
+        """Called from the listener's thread: reading the size of a set is safe there."""
+        subscribers = len(self._channels.get(session_id, ()))
+        return max(self._gather_seconds, subscribers / self._writes_per_second)
 
     def subscribe(self, session_id: uuid.UUID, after: int) -> Subscriber:
         subscriber = Subscriber(session_id, self._buffer_messages)

@@ -17,6 +17,7 @@ import logging
 import select
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -36,16 +37,20 @@ POLL_SECONDS = 30.0
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0)
 
 EventsCallback = Callable[[uuid.UUID, Sequence[LoggedEvent]], None]
+GatherPolicy = Callable[[uuid.UUID], float]
+"""How long a session's next events gather after a read that found some (`FeedHub`)."""
 
 
 class FeedListener:
-    def __init__(self, url: str, on_events: EventsCallback, *, gather_seconds: float) -> None:
-        """`gather_seconds`: after a read that found events, the next ones gather this long.
-        During a join storm a session gets hundreds of events a second; handed over one by one,
-        each would wake every subscriber (a thousand sends per event). Gathered for 0.1 s, a
-        subscriber gets at most ~10 writes a second whatever the rate, and the log one read
-        per round."""
-        self._gather_seconds = gather_seconds
+    def __init__(self, url: str, on_events: EventsCallback, *, gather_for: GatherPolicy) -> None:
+        """`gather_for(session)`: after a read of that session found events, its next ones
+        gather this long before the next read. During a join storm a session gets hundreds of
+        events a second; handed over one by one, each would wake every subscriber (a thousand
+        sends per event). Gathered, a subscriber gets a few writes a second whatever the rate,
+        and the log one read per round. Each session waits on its own clock: a busy one never
+        delays another's first event."""
+        self._gather_for = gather_for
+        self._not_before: dict[uuid.UUID, float] = {}  # listener thread only
         self._engine = create_engine(
             url,
             poolclass=NullPool,
@@ -126,13 +131,30 @@ class FeedListener:
         self.connected.set()
         logger.info("feed listener connected; catching up %d session(s)", len(due))
         while not self._stopping.is_set():
-            delivered = [self._read(connection, session_id) for session_id in due]
-            if any(delivered):
-                self._stopping.wait(self._gather_seconds)
-            select.select([driver.fileno(), self._wake_reader], [], [], POLL_SECONDS)
+            due = self._read_due(connection, due)
+            select.select([driver.fileno(), self._wake_reader], [], [], self._next_wait(due))
             driver.poll()  # raises when the server is gone
-            due = self._notified(driver.notifies)
+            due |= self._notified(driver.notifies)
             driver.notifies.clear()
+
+    def _read_due(self, connection: Connection, due: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Read the sessions whose gathering time is over; returns those still gathering."""
+        now = time.monotonic()
+        gathering = set()
+        for session_id in due:
+            if self._not_before.get(session_id, 0.0) > now:
+                gathering.add(session_id)
+            elif self._read(connection, session_id):
+                self._not_before[session_id] = now + self._gather_for(session_id)
+            else:
+                self._not_before.pop(session_id, None)
+        return gathering
+
+    def _next_wait(self, gathering: set[uuid.UUID]) -> float:
+        """Until the first gathering session is due, or a NOTIFY (or `stop()`) comes first."""
+        if not gathering:
+            return POLL_SECONDS
+        return max(0.0, min(self._not_before[s] for s in gathering) - time.monotonic())
 
     def _notified(self, notifies: list[object]) -> set[uuid.UUID]:
         sessions: set[uuid.UUID] = set()

@@ -1,0 +1,61 @@
+"""How long a session's events gather between two reads of the log (`FeedHub.gather_for`,
+`FeedListener`): the fan-out's cost is bounded per session, and sessions wait on their own
+clocks."""
+
+import uuid
+
+from sqlalchemy import Connection
+
+from app.services.feed.hub import FeedHub
+from app.services.feed.listener import POLL_SECONDS, FeedListener
+
+BUSY, QUIET = uuid.uuid4(), uuid.uuid4()
+
+
+def _hub(gather_seconds: float = 0.1, writes_per_second: float = 2000) -> FeedHub:
+    return FeedHub(
+        "postgresql+psycopg2://unused",
+        buffer_messages=8,
+        gather_seconds=gather_seconds,
+        writes_per_second=writes_per_second,
+    )
+
+
+def test_a_few_subscribers_gather_for_the_configured_least() -> None:
+    hub = _hub()
+    for _ in range(3):
+        hub.subscribe(BUSY, 0)
+    assert hub.gather_for(BUSY) == 0.1
+    assert hub.gather_for(QUIET) == 0.1  # nobody here yet
+
+
+def test_many_subscribers_gather_longer_so_the_sends_per_second_stay_bounded() -> None:
+    hub = _hub(writes_per_second=2000)
+    for _ in range(1000):
+        hub.subscribe(BUSY, 0)
+    assert hub.gather_for(BUSY) == 0.5  # 1,000 subscribers x 2 reads/s = 2,000 sends/s
+
+
+class _ScriptedListener(FeedListener):
+    """`_read` answers from a script instead of PostgreSQL: which sessions had new events."""
+
+    def __init__(self, gather: dict[uuid.UUID, float], has_events: set[uuid.UUID]) -> None:
+        super().__init__("postgresql+psycopg2://unused", lambda *_: None, gather_for=gather.get)
+        self.has_events = has_events
+        self.reads: list[uuid.UUID] = []
+
+    def _read(self, connection: Connection, session_id: uuid.UUID) -> bool:
+        self.reads.append(session_id)
+        return session_id in self.has_events
+
+
+def test_a_busy_session_gathering_does_not_hold_back_another() -> None:
+    listener = _ScriptedListener({BUSY: 60.0, QUIET: 0.0}, has_events={BUSY, QUIET})
+    connection = Connection.__new__(Connection)  # never used: `_read` is scripted
+    assert listener._read_due(connection, {BUSY}) == set()
+    # BUSY found events: it now gathers for a minute, while QUIET is read at once.
+    still_gathering = listener._read_due(connection, {BUSY, QUIET})
+    assert still_gathering == {BUSY}
+    assert listener.reads == [BUSY, QUIET]
+    assert 59 < listener._next_wait(still_gathering) <= 60
+    assert listener._next_wait(set()) == POLL_SECONDS
