@@ -17,6 +17,10 @@ if [ "${1:-}" != "--inside" ]; then
     status=0
     unshare --mount --propagation private "$0" --inside install "$work" || status=$?
     [ $status = 0 ] && { unshare --mount --net --propagation private "$0" --inside serve "$work" "${1:-}" || status=$?; }
+    if [ $status != 0 ]; then
+        mkdir -p /tmp/tutorium-fresh-logs && cp "$work"/*.log /tmp/tutorium-fresh-logs/
+        echo "logs kept in /tmp/tutorium-fresh-logs"
+    fi
     rm -rf "$work"
     exit $status
 fi
@@ -74,6 +78,6 @@ done
 start=$(date +%s.%N)
 status=0
 make test ${4:+"$4"} >"$work/test.log" 2>&1 || status=$?
-grep -E "^testdb:|passed|failed" "$work/test.log" | tail -6
+grep -E "^testdb:|^(FAILED|ERROR|SKIPPED) |passed|failed" "$work/test.log" | tail -30
 echo "make test: exit $status after $(seconds "$start") s"
 exit $status
