@@ -4,10 +4,12 @@ They come from the environment, else `.env`, else the defaults below, so everyth
 `.env.example` lists works from `.env` (the Makefile no longer fixes ports itself).
 """
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.core.config import Settings
+from app.core.config import REPO_ROOT, Settings
 
 
 class DevSettings(BaseSettings):
@@ -17,5 +19,9 @@ class DevSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     emulator_port: int = Field(default=8787, ge=1, le=65535)
+    # Where `make run` keeps the dev Daily secrets, the emulator's rooms and the embedded
+    # PostgreSQL. A bench that runs `make run` beside a developer's points it elsewhere, so
+    # the two emulators never overwrite each other's state file.
+    dev_var_dir: Path = REPO_ROOT / "var"
     test_database_url: str | None = None
     test_redis_url: str | None = None

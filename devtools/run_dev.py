@@ -7,8 +7,8 @@ use is printed at start, without its password.
 
 With no DAILY_API_KEY (an empty one counts as none) a newcomer still gets a working product:
 the emulator starts beside the API and the API points at it. The dev key and webhook secret are
-generated once and kept in `var/` (git-ignored), and the emulator keeps its state there too, so
-a second `make run` still opens the rooms of the first.
+generated once and kept in `var/` (git-ignored; DEV_VAR_DIR moves it), and the emulator keeps its
+state there too, so a second `make run` still opens the rooms of the first.
 
 The ports are checked before anything starts, so a second `make run` says which port is taken
 and exits non-zero; the emulator starts only once the API listens. One Ctrl-C stops the API,
@@ -24,18 +24,18 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from app.core.config import REPO_ROOT, get_settings
+from app.core.config import get_settings
 from devtools.database import LOCAL_SERVER_URL, DatabaseUnavailable, check, ensure_database
 from devtools.devsettings import DevSettings
 from devtools.embedded import EmbeddedPostgres
 
-VAR_DIR = REPO_ROOT / "var"
-DEV_SECRETS_FILE = VAR_DIR / "dev-daily-secrets.json"
-EMULATOR_STATE_FILE = VAR_DIR / "daily-emulator-state.json"
-EMBEDDED_DATA_DIR = VAR_DIR / "postgres"
+DEV_SECRETS_FILE = "dev-daily-secrets.json"
+EMULATOR_STATE_FILE = "daily-emulator-state.json"
+EMBEDDED_DATA_DIR = "postgres"
 VARIABLE = "DATABASE_URL"
 
 
@@ -43,16 +43,17 @@ def say(message: str) -> None:
     print(f"run_dev: {message}", file=sys.stderr, flush=True)
 
 
-def _dev_secrets() -> dict[str, str]:
-    if DEV_SECRETS_FILE.exists():
-        stored: dict[str, str] = json.loads(DEV_SECRETS_FILE.read_text())
+def _dev_secrets(var_dir: Path) -> dict[str, str]:
+    secrets_file = var_dir / DEV_SECRETS_FILE
+    if secrets_file.exists():
+        stored: dict[str, str] = json.loads(secrets_file.read_text())
         return stored
     values = {
         "api_key": secrets.token_hex(32),
         "webhook_secret": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
-    DEV_SECRETS_FILE.write_text(json.dumps(values))
-    DEV_SECRETS_FILE.chmod(0o600)
+    secrets_file.write_text(json.dumps(values))
+    secrets_file.chmod(0o600)
     return values
 
 
@@ -79,7 +80,7 @@ def _wait_for_port(name: str, host: str, port: int, process: subprocess.Popen[by
     raise SystemExit(f"run_dev: the {name} did not answer on {host}:{port} within 30 s")
 
 
-def choose_database(processes: list[EmbeddedPostgres]) -> URL:
+def choose_database(processes: list[EmbeddedPostgres], var_dir: Path) -> URL:
     """The database `make run` uses (order in the module docstring); created when missing."""
     settings = get_settings()
     if "database_url" in settings.model_fields_set:
@@ -89,19 +90,19 @@ def choose_database(processes: list[EmbeddedPostgres]) -> URL:
     try:
         check(make_url(LOCAL_SERVER_URL), VARIABLE)
     except DatabaseUnavailable as unavailable:
-        say(f"not using 127.0.0.1:5432 ({unavailable.problem}): embedded PostgreSQL in var/")
+        say(f"not using 127.0.0.1:5432 ({unavailable.problem}): embedded PostgreSQL in {var_dir}")
     else:
         url = make_url(LOCAL_SERVER_URL).set(database="tutorium")
         ensure_database(url, VARIABLE)
         return url
-    cluster = EmbeddedPostgres(EMBEDDED_DATA_DIR, durable=True)
+    cluster = EmbeddedPostgres(var_dir / EMBEDDED_DATA_DIR, durable=True)
     processes.append(cluster)
     url = cluster.start("tutorium")
     ensure_database(url, VARIABLE)
     return url
 
 
-def _emulator_command(emulator_port: int, webhook_url: str) -> list[str]:
+def _emulator_command(emulator_port: int, webhook_url: str, var_dir: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -113,7 +114,7 @@ def _emulator_command(emulator_port: int, webhook_url: str) -> list[str]:
         "--webhook-url",
         webhook_url,
         "--state-file",
-        str(EMULATOR_STATE_FILE),
+        str(var_dir / EMULATOR_STATE_FILE),
     ]
 
 
@@ -144,13 +145,13 @@ def serve(dev: DevSettings) -> int:
                 f"`make run {variable}=...`."
             )
             return 1
-    VAR_DIR.mkdir(exist_ok=True)
+    dev.dev_var_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     processes: list[subprocess.Popen[bytes]] = []
     clusters: list[EmbeddedPostgres] = []
     try:
         try:
-            url = choose_database(clusters)
+            url = choose_database(clusters, dev.dev_var_dir)
         except DatabaseUnavailable as unavailable:
             say(str(unavailable))
             return 2
@@ -158,7 +159,7 @@ def serve(dev: DevSettings) -> int:
         env["DATABASE_URL"] = url.render_as_string(hide_password=False)
         subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], check=True, env=env)
         if use_emulator:
-            dev_secrets = _dev_secrets()
+            dev_secrets = _dev_secrets(dev.dev_var_dir)
             env["DAILY_API_KEY"] = dev_secrets["api_key"]
             env["DAILY_WEBHOOK_SECRET"] = dev_secrets["webhook_secret"]
             env["DAILY_API_URL"] = f"http://127.0.0.1:{dev.emulator_port}/v1"
@@ -180,7 +181,8 @@ def serve(dev: DevSettings) -> int:
                 "DAILY_EMULATOR_WEBHOOK_SECRET": env["DAILY_WEBHOOK_SECRET"],
             }
             emulator = subprocess.Popen(
-                _emulator_command(dev.emulator_port, webhook_url), env=emulator_env
+                _emulator_command(dev.emulator_port, webhook_url, dev.dev_var_dir),
+                env=emulator_env,
             )
             processes.append(emulator)
             _wait_for_port("emulator", "127.0.0.1", dev.emulator_port, emulator)

@@ -153,7 +153,7 @@ def test_the_embedded_redis_answers_and_stops(tmp_path: Path) -> None:
 
 
 def test_make_run_uses_database_url_when_set(
-    server_url: URL, monkeypatch: pytest.MonkeyPatch
+    server_url: URL, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from app.core.config import get_settings
     from devtools.run_dev import choose_database
@@ -162,7 +162,7 @@ def test_make_run_uses_database_url_when_set(
     monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:
-        assert choose_database([]) == url
+        assert choose_database([], tmp_path) == url
         assert database_exists(server_url, str(url.database))
     finally:
         get_settings.cache_clear()

@@ -53,6 +53,7 @@ def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> 
         "API_PORT": str(api_port),
         "EMULATOR_PORT": str(emulator_port),
         "DAILY_API_KEY": "",
+        "DEV_VAR_DIR": str(tmp_path / "var"),
     }
     log = tmp_path / "run.log"
     try:
@@ -81,6 +82,9 @@ def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> 
         said = log.read_text()
         assert f"run_dev: database {url.render_as_string(hide_password=True)}\n" in said
         assert said.index("run_dev: API on") > said.index("Daily API emulator")
+        # DEV_VAR_DIR holds the dev secrets and the emulator's rooms, not the checkout's var/.
+        kept = {path.name for path in (tmp_path / "var").iterdir()}
+        assert {"dev-daily-secrets.json", "daily-emulator-state.json"} <= kept
     finally:
         engine = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
