@@ -5,13 +5,18 @@ One stack for the whole run (started on first use): the emulator and the API fro
 suite's `start_stack`, the app built with `@daily-co/daily-js` aliased to the emulator's
 stand-in, and `vite preview` serving it with `/api` proxied to the API. Screenshots go to
 `web/test-results/<run>/`, a folder named by the run's start time (printed at the end).
+
+A second stack, started only by the tests that use it, is what a newcomer runs: `make run`
+itself (devtools/run_dev.py: ENVIRONMENT=dev, no CORS_ORIGINS, the emulator beside the API).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +28,13 @@ from sqlalchemy import Engine, create_engine
 
 from app.core.config import REPO_ROOT
 from tests.conftest import make_settings, truncate_all
-from tests.e2e.stack import Server, Stack, free_port, start_stack
+from tests.e2e.stack import (
+    Server,
+    Stack,
+    _inherited_environment,
+    free_port,
+    start_stack,
+)
 
 WEB_DIR = REPO_ROOT / "web"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -62,10 +73,19 @@ def engine() -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def web(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[WebStack]:
+def shots() -> Iterator[Path]:
+    """This run's screenshot folder."""
+    folder = RESULTS_DIR / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+    print(f"\nscreenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def web(
+    tmp_path_factory: pytest.TempPathFactory, engine: Engine, shots: Path
+) -> Iterator[WebStack]:
     workdir = tmp_path_factory.mktemp("web")
-    shots = RESULTS_DIR / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
-    shots.mkdir(parents=True, exist_ok=True)
     truncate_all(engine)
     secret_key = secrets.token_urlsafe(48)
     stack = start_stack("self_signed", make_settings().database_url, workdir, secret_key=secret_key)
@@ -88,7 +108,46 @@ def web(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[We
             preview.stop()
         stack.close()
         truncate_all(engine)
-        print(f"\nscreenshots: {shots}")
+
+
+@dataclass
+class DevRun:
+    """`make run`'s API and emulator, as a newcomer gets them."""
+
+    api_url: str
+    emulator_url: str
+
+
+@pytest.fixture(scope="session")
+def dev_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevRun]:
+    """`make run` (devtools/run_dev.py) on free ports, against the test database.
+
+    Nothing configures the API but the database and the ports: the variables `make run`
+    reads are given the values a machine without `.env` has (a developer's `.env` could
+    otherwise set CORS_ORIGINS or a real Daily key and the tests would prove less).
+    Stopped with SIGINT, as Ctrl-C stops `make run`, so it stops the API and the emulator.
+    """
+    api_port = free_port()
+    emulator_port = free_port()
+    env = {
+        **_inherited_environment(),
+        "DATABASE_URL": make_settings().database_url,
+        "API_PORT": str(api_port),
+        "EMULATOR_PORT": str(emulator_port),
+        "ENVIRONMENT": "dev",
+        "CORS_ORIGINS": "",
+        "DAILY_API_KEY": "",
+    }
+    command = [sys.executable, "-m", "devtools.run_dev"]
+    log = tmp_path_factory.mktemp("make-run") / "make-run.log"
+    run = Server("make run", command, env, log, stop_signal=signal.SIGINT)
+    api_url, emulator_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{emulator_port}"
+    try:
+        run.wait_until_ready(f"{api_url}/health/ready")
+        run.wait_until_ready(f"{emulator_url}/_emulator")
+        yield DevRun(api_url, emulator_url)
+    finally:
+        run.stop()
 
 
 @pytest.fixture(scope="session")
