@@ -7,7 +7,9 @@ stand-in, and `vite preview` serving it with `/api` proxied to the API. Screensh
 `web/test-results/<run>/`, a folder named by the run's start time (printed at the end).
 
 A second stack, started only by the tests that use it, is what a newcomer runs: `make run`
-itself (devtools/run_dev.py: ENVIRONMENT=dev, no CORS_ORIGINS, the emulator beside the API).
+itself (devtools/run_dev.py: ENVIRONMENT=dev, no CORS_ORIGINS, the emulator beside the API)
+and `make web`'s Vite dev server on a `http://localhost:<port>` origin, the app calling the API
+across origins (VITE_API_BASE) instead of through Vite's proxy.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from sqlalchemy import Engine, create_engine
 
 from app.core.config import REPO_ROOT
+from devtools.run_dev import port_taken
 from tests.conftest import make_settings, truncate_all
 from tests.e2e.stack import (
     Server,
@@ -40,6 +43,8 @@ WEB_DIR = REPO_ROOT / "web"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 RESULTS_DIR = WEB_DIR / "test-results"
 VITE = WEB_DIR / "node_modules" / ".bin" / "vite"
+# `make web`'s port; another free one when it is taken (a developer's own `make web`).
+WEB_DEV_PORT = 5173
 # Playwright's 5 s default is short on a shared 2-core machine; deadlines that are part of the
 # behaviour (the roster's 2 s) are given explicitly where they are checked.
 expect.set_options(timeout=15_000)
@@ -148,6 +153,31 @@ def dev_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevRun]:
         yield DevRun(api_url, emulator_url)
     finally:
         run.stop()
+
+
+@pytest.fixture(scope="session")
+def dev_web_url(dev_run: DevRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`make web`'s Vite dev server, on http://localhost:5173 unless that port is taken.
+
+    The page's origin is `localhost`, the API's `127.0.0.1`: cross-origin, as a frontend
+    team's own dev server is. VITE_API_BASE sends the app's calls straight to the API; the
+    proxy `make web` sets up stays as it is, and the tests check nothing went through it.
+    """
+    port = WEB_DEV_PORT if not port_taken("127.0.0.1", WEB_DEV_PORT) else free_port()
+    env = {
+        **os.environ,
+        "TUTORIUM_API_URL": dev_run.api_url,
+        "DAILY_EMULATOR_URL": dev_run.emulator_url,
+        "VITE_API_BASE": dev_run.api_url,
+    }
+    command = [str(VITE), str(WEB_DIR), "--port", str(port)]
+    log = tmp_path_factory.mktemp("make-web") / "vite-dev.log"
+    vite = Server("make web (vite dev)", command, env, log)
+    try:
+        vite.wait_until_ready(f"http://127.0.0.1:{port}/")
+        yield f"http://localhost:{port}"
+    finally:
+        vite.stop()
 
 
 @pytest.fixture(scope="session")
