@@ -69,7 +69,8 @@ web-build: web/node_modules/.installed
 	cd web && npm run build
 
 # Browser tests: Playwright (web/browser_tests/requirements.lock) drives Debian's Chromium
-# against the built app, the API and the emulator as real processes. Screenshots land in
+# against the built app, the API and the emulator as real processes, and against `make run`
+# itself with `make web`'s dev server on a localhost origin. Screenshots land in
 # web/test-results/run-<UTC time>/.
 test-web: $(VENV)/.dev-installed web/node_modules/.installed
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

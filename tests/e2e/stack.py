@@ -112,8 +112,15 @@ def api_command(port: int, host: str = "127.0.0.1") -> list[str]:
 class Server:
     """One child process, its output in a log file (a pipe nobody reads would fill and block)."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        log: Path,
+        stop_signal: signal.Signals = signal.SIGTERM,  # uvicorn shuts down gracefully on TERM
+    ) -> None:
+        self.name, self.log, self.stop_signal = name, log, stop_signal
         with log.open("wb") as out:
             self.process = subprocess.Popen(  # noqa: S603 (our own fixed command)
                 command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -141,7 +148,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # uvicorn shuts down gracefully on TERM
+            self.process.send_signal(self.stop_signal)
             try:
                 self.process.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

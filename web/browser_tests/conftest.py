@@ -5,13 +5,20 @@ One stack for the whole run (started on first use): the emulator and the API fro
 suite's `start_stack`, the app built with `@daily-co/daily-js` aliased to the emulator's
 stand-in, and `vite preview` serving it with `/api` proxied to the API. Screenshots go to
 `web/test-results/<run>/`, a folder named by the run's start time (printed at the end).
+
+A second stack, started only by the tests that use it, is what a newcomer runs: `make run`
+itself (devtools/run_dev.py: ENVIRONMENT=dev, no CORS_ORIGINS, the emulator beside the API)
+and `make web`'s Vite dev server on a `http://localhost:<port>` origin, the app calling the API
+across origins (VITE_API_BASE) instead of through Vite's proxy.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,13 +29,22 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from sqlalchemy import Engine, create_engine
 
 from app.core.config import REPO_ROOT
+from devtools.run_dev import port_taken
 from tests.conftest import make_settings, truncate_all
-from tests.e2e.stack import Server, Stack, free_port, start_stack
+from tests.e2e.stack import (
+    Server,
+    Stack,
+    _inherited_environment,
+    free_port,
+    start_stack,
+)
 
 WEB_DIR = REPO_ROOT / "web"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 RESULTS_DIR = WEB_DIR / "test-results"
 VITE = WEB_DIR / "node_modules" / ".bin" / "vite"
+# `make web`'s port; another free one when it is taken (a developer's own `make web`).
+WEB_DEV_PORT = 5173
 # Playwright's 5 s default is short on a shared 2-core machine; deadlines that are part of the
 # behaviour (the roster's 2 s) are given explicitly where they are checked.
 expect.set_options(timeout=15_000)
@@ -62,10 +78,19 @@ def engine() -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def web(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[WebStack]:
+def shots() -> Iterator[Path]:
+    """This run's screenshot folder."""
+    folder = RESULTS_DIR / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    yield folder
+    print(f"\nscreenshots: {folder}")
+
+
+@pytest.fixture(scope="session")
+def web(
+    tmp_path_factory: pytest.TempPathFactory, engine: Engine, shots: Path
+) -> Iterator[WebStack]:
     workdir = tmp_path_factory.mktemp("web")
-    shots = RESULTS_DIR / datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
-    shots.mkdir(parents=True, exist_ok=True)
     truncate_all(engine)
     secret_key = secrets.token_urlsafe(48)
     stack = start_stack("self_signed", make_settings().database_url, workdir, secret_key=secret_key)
@@ -88,7 +113,71 @@ def web(tmp_path_factory: pytest.TempPathFactory, engine: Engine) -> Iterator[We
             preview.stop()
         stack.close()
         truncate_all(engine)
-        print(f"\nscreenshots: {shots}")
+
+
+@dataclass
+class DevRun:
+    """`make run`'s API and emulator, as a newcomer gets them."""
+
+    api_url: str
+    emulator_url: str
+
+
+@pytest.fixture(scope="session")
+def dev_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevRun]:
+    """`make run` (devtools/run_dev.py) on free ports, against the test database.
+
+    Nothing configures the API but the database and the ports: the variables `make run`
+    reads are given the values a machine without `.env` has (a developer's `.env` could
+    otherwise set CORS_ORIGINS or a real Daily key and the tests would prove less).
+    Stopped with SIGINT, as Ctrl-C stops `make run`, so it stops the API and the emulator.
+    """
+    api_port = free_port()
+    emulator_port = free_port()
+    env = {
+        **_inherited_environment(),
+        "DATABASE_URL": make_settings().database_url,
+        "API_PORT": str(api_port),
+        "EMULATOR_PORT": str(emulator_port),
+        "ENVIRONMENT": "dev",
+        "CORS_ORIGINS": "",
+        "DAILY_API_KEY": "",
+    }
+    command = [sys.executable, "-m", "devtools.run_dev"]
+    log = tmp_path_factory.mktemp("make-run") / "make-run.log"
+    run = Server("make run", command, env, log, stop_signal=signal.SIGINT)
+    api_url, emulator_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{emulator_port}"
+    try:
+        run.wait_until_ready(f"{api_url}/health/ready")
+        run.wait_until_ready(f"{emulator_url}/_emulator")
+        yield DevRun(api_url, emulator_url)
+    finally:
+        run.stop()
+
+
+@pytest.fixture(scope="session")
+def dev_web_url(dev_run: DevRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`make web`'s Vite dev server, on http://localhost:5173 unless that port is taken.
+
+    The page's origin is `localhost`, the API's `127.0.0.1`: cross-origin, as a frontend
+    team's own dev server is. VITE_API_BASE sends the app's calls straight to the API; the
+    proxy `make web` sets up stays as it is, and the tests check nothing went through it.
+    """
+    port = WEB_DEV_PORT if not port_taken("127.0.0.1", WEB_DEV_PORT) else free_port()
+    env = {
+        **os.environ,
+        "TUTORIUM_API_URL": dev_run.api_url,
+        "DAILY_EMULATOR_URL": dev_run.emulator_url,
+        "VITE_API_BASE": dev_run.api_url,
+    }
+    command = [str(VITE), str(WEB_DIR), "--port", str(port)]
+    log = tmp_path_factory.mktemp("make-web") / "vite-dev.log"
+    vite = Server("make web (vite dev)", command, env, log)
+    try:
+        vite.wait_until_ready(f"http://127.0.0.1:{port}/")
+        yield f"http://localhost:{port}"
+    finally:
+        vite.stop()
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import time
 
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .conftest import WebStack
-from .ui import create_session, enter_code, frame_view, new_person, status_line
+from .ui import create_session, enter_code, frame_view, new_person, roster_row, status_line
 
 ROSTER_DEADLINE_MS = 2000
 STUDENTS = ("Ada Student", "Ben Student", "Cleo Student")
-
-
-def _roster_row(teacher: Page, name: str) -> Locator:
-    return teacher.locator(f'table.roster tr[data-user="{name}"]')
 
 
 def _call_state(web: WebStack, room_name: str) -> dict[str, object]:
@@ -41,7 +37,7 @@ def test_a_whole_class(web: WebStack, browser: Browser) -> None:
         enter_code(student, spelling)
         expect(status_line(student)).to_have_text("You are in the call.")
         joined = time.monotonic()
-        expect(_roster_row(teacher, name)).to_have_attribute(
+        expect(roster_row(teacher, name)).to_have_attribute(
             "data-status", "in call", timeout=ROSTER_DEADLINE_MS
         )
         assert time.monotonic() - joined < ROSTER_DEADLINE_MS / 1000
@@ -71,7 +67,7 @@ def test_a_whole_class(web: WebStack, browser: Browser) -> None:
 
     cleo = students["Cleo Student"]
     teacher.get_by_role("button", name="Remove Cleo Student").click()
-    expect(_roster_row(teacher, "Cleo Student")).to_have_attribute("data-status", "removed")
+    expect(roster_row(teacher, "Cleo Student")).to_have_attribute("data-status", "removed")
     expect(status_line(cleo)).to_have_text(
         "You are out of the call: You were removed from the call"
     )
@@ -87,8 +83,8 @@ def test_a_whole_class(web: WebStack, browser: Browser) -> None:
     expect(status_line(teacher)).to_have_text("The class has ended.")
     for name in ("Ada Student", "Ben Student"):
         expect(status_line(students[name])).to_have_text("This class has ended.")
-        expect(_roster_row(teacher, name)).to_have_attribute("data-status", "left")
-    expect(_roster_row(teacher, "Cleo Student")).to_have_attribute("data-status", "removed")
+        expect(roster_row(teacher, name)).to_have_attribute("data-status", "left")
+    expect(roster_row(teacher, "Cleo Student")).to_have_attribute("data-status", "removed")
     # Ending ejects everyone explicitly (Daily does not promise a room delete does).
     expect(frame_view(students["Ada Student"]).locator("#status")).to_have_text(
         "You were removed from the call."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, FrameLocator, Locator, Page, expect
 
 PASSWORD = "correct horse battery"
 
@@ -15,14 +15,40 @@ PHONE = {"width": 390, "height": 844}
 
 
 def new_person(
-    browser: Browser, web_url: str, name: str, role: str, viewport: dict[str, int] = DESKTOP
+    browser: Browser,
+    web_url: str,
+    name: str,
+    role: str,
+    viewport: dict[str, int] = DESKTOP,
+    errors: list[str] | None = None,
 ) -> Page:
-    """A fresh browser context (own storage, like another device), signed up as `role`."""
+    """A fresh browser context (own storage, like another device), signed up as `role`.
+
+    `errors`, when given, collects what went wrong in the page from its first request on
+    (console errors, page errors, failed requests), for a test that asserts there was none.
+    """
     page = browser.new_context(viewport=viewport).new_page()
-    # Shown by pytest when a test fails: what the page itself said.
-    page.on("console", lambda message: print(f"[{name}] console.{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: print(f"[{name}] page error: {error}"))
-    page.on("requestfailed", lambda request: print(f"[{name}] request failed: {request.url}"))
+
+    def said(line: str, is_error: bool = True) -> None:
+        print(f"[{name}] {line}")  # shown by pytest when a test fails
+        if errors is not None and is_error:
+            errors.append(f"[{name}] {line}")
+
+    def console(message: ConsoleMessage) -> None:
+        where = message.location.get("url", "")  # a failed load names only its status
+        said(f"console.{message.type}: {message.text} ({where})", message.type == "error")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: said(f"page error: {error}"))
+    # ERR_ABORTED is the page cancelling a request itself (closing a feed, leaving a call);
+    # a CORS refusal fails with ERR_FAILED and a console error.
+    page.on(
+        "requestfailed",
+        lambda request: said(
+            f"request failed: {request.url} ({request.failure})",
+            request.failure != "net::ERR_ABORTED",
+        ),
+    )
     page.goto(web_url)
     email = f"{name.lower().replace(' ', '.')}.{secrets.token_hex(4)}@example.com"
     page.get_by_label("Full name").fill(name)
@@ -52,6 +78,10 @@ def enter_code(page: Page, code: str) -> None:
 
 def status_line(page: Page) -> Locator:
     return page.locator("main .notice")
+
+
+def roster_row(teacher: Page, name: str) -> Locator:
+    return teacher.locator(f'table.roster tr[data-user="{name}"]')
 
 
 def frame_view(page: Page) -> FrameLocator:

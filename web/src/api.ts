@@ -59,8 +59,11 @@ async function signOutOn401(request: Request): Promise<Response> {
   return answer;
 }
 
+/** The API's origin: this page's own (Vite proxies `/api`), or VITE_API_BASE's, cross-origin. */
+const apiBase: string = import.meta.env.VITE_API_BASE ?? location.origin;
+
 const api = createTutoriumClient({
-  baseUrl: import.meta.env.VITE_API_BASE ?? location.origin,
+  baseUrl: apiBase,
   tokens: storedToken,
   fetch: signOutOn401,
 });
@@ -114,5 +117,5 @@ export const attendanceCsv = (id: string) =>
  */
 export async function openFeed(id: string): Promise<EventSource> {
   const { ticket } = await ok(client.POST('/api/v1/sessions/{session_id}/feed-ticket', inSession(id)));
-  return new EventSource(`/api/v1/sessions/${id}/feed?ticket=${encodeURIComponent(ticket)}`);
+  return new EventSource(`${apiBase}/api/v1/sessions/${id}/feed?ticket=${encodeURIComponent(ticket)}`);
 }
