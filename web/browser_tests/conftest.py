@@ -143,6 +143,8 @@ def dev_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevRun]:
         "CORS_ORIGINS": "",
         "DAILY_API_KEY": "",
     }
+    # Its own var/ (dev Daily secrets, emulator rooms): a developer's `make run` keeps theirs.
+    env["DEV_VAR_DIR"] = str(tmp_path_factory.mktemp("make-run-var"))
     command = [sys.executable, "-m", "devtools.run_dev"]
     log = tmp_path_factory.mktemp("make-run") / "make-run.log"
     run = Server("make run", command, env, log, stop_signal=signal.SIGINT)
