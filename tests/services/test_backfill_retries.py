@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from app.services.attendance.backfill import Backfilled
-from app.services.attendance.backfill_retries import BackfillRetries
+from app.services.attendance.backfill_retries import RETRY_DELAYS_SECONDS, BackfillRetries
 
 HOUR = 3600.0
 WAIT_S = 10.0
@@ -79,3 +79,8 @@ def test_tries_not_yet_due_at_shutdown_are_left_to_reconcile(
         assert tries.calls.get(timeout=WAIT_S) == session_id
     finally:
         runner.stop()
+
+
+def test_the_schedule_is_the_one_readme_gives() -> None:
+    """README: tries about 5 s, 35 s and 125 s after the end (past Daily's 20 s lag)."""
+    assert RETRY_DELAYS_SECONDS == (5.0, 30.0, 90.0)
