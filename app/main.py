@@ -29,6 +29,8 @@ from app.db.outage import DatabaseOutage, is_database_unavailable
 from app.db.session import build_engine, build_session_factory
 from app.db.types import utcnow
 from app.services.accounts.rate_limits import AbuseGuard
+from app.services.attendance import backfill
+from app.services.attendance.backfill_retries import BackfillRetries
 from app.services.daily.client import REAL_DAILY_HOST, DailyClient, build_http_client
 from app.services.daily.meeting_tokens import MeetingTokenMinter
 from app.services.feed.hub import FeedHub
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.feed_hub.stop()
+            app.state.backfill_retries.stop()  # before Daily's client closes under a try
             app.state.daily_http.close()
             engine.dispose()
 
@@ -93,6 +96,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database_outage = DatabaseOutage()
     app.state.database_outage.watch(engine)
     app.state.abuse_guard = AbuseGuard(settings)
+    # Read at each try, not now: Daily's client is made when the app starts serving.
+    app.state.backfill_retries = BackfillRetries(
+        lambda session_id: backfill.backfill_session(
+            app.state.session_factory, app.state.daily, session_id
+        )
+    )
     app.state.feed_hub = FeedHub(
         settings.listen_url,
         buffer_messages=settings.feed_buffer_messages,

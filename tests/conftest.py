@@ -105,11 +105,41 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     session.close()
 
 
+class PlannedBackfills:
+    """Stands in for the app's `BackfillRetries`: records what it is asked to plan and runs
+    nothing, since its thread would share the test's one connection
+    (tests/services/test_backfill_retries.py runs the real one)."""
+
+    def __init__(self) -> None:
+        self.planned: list[tuple[str, uuid.UUID]] = []
+
+    def after_end(self, session_id: uuid.UUID) -> None:
+        self.planned.append(("after_end", session_id))
+
+    def meeting_ended(self, session_id: uuid.UUID) -> None:
+        self.planned.append(("meeting_ended", session_id))
+
+    def stop(self) -> None:
+        pass
+
+
+def plan_backfills_only(application: FastAPI) -> PlannedBackfills:
+    application.state.backfill_retries = PlannedBackfills()
+    return application.state.backfill_retries
+
+
 @pytest.fixture
 def app(settings: Settings, session_factory: sessionmaker[Session]) -> FastAPI:
     application = create_app(settings)
     application.state.session_factory = session_factory
+    plan_backfills_only(application)
     return application
+
+
+@pytest.fixture
+def planned_backfills(app: FastAPI) -> PlannedBackfills:
+    backfills: PlannedBackfills = app.state.backfill_retries
+    return backfills
 
 
 @pytest.fixture
@@ -203,6 +233,7 @@ def truncate_all(engine: Engine) -> None:
 def committing_app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
     """An app on the real engine, for tests that need several connections at once."""
     application = create_app(settings)
+    plan_backfills_only(application)
     yield application
     application.state.engine.dispose()
     truncate_all(engine)

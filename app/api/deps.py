@@ -18,6 +18,7 @@ from app.db.session import abort_unit_of_work, commit_unit_of_work, has_pending_
 from app.models.user import User, UserRole
 from app.services.accounts import users
 from app.services.accounts.rate_limits import AbuseGuard
+from app.services.attendance.backfill_retries import BackfillRetries
 from app.services.daily.client import DailyClient
 from app.services.daily.meeting_tokens import MeetingTokenMinter
 from app.services.feed.hub import FeedHub
@@ -101,6 +102,15 @@ async def get_token_minter(request: Request) -> MeetingTokenMinter:
 
 DailyDep = Annotated[DailyClient, Depends(get_daily)]
 TokenMinterDep = Annotated[MeetingTokenMinter, Depends(get_token_minter)]
+
+
+async def get_backfill_retries(request: Request) -> BackfillRetries:
+    """The process's scheduler of attendance backfills after a session's end."""
+    retries: BackfillRetries = request.app.state.backfill_retries
+    return retries
+
+
+BackfillRetriesDep = Annotated[BackfillRetries, Depends(get_backfill_retries)]
 
 
 async def get_abuse_guard(request: Request) -> AbuseGuard:

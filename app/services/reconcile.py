@@ -205,7 +205,10 @@ def _backfill_attendance(
     summary: ReconcileSummary,
 ) -> None:
     """Sessions ended in the last day get presence webhooks never delivered, from Daily's
-    `/meetings` (`attendance.backfill`); idempotent, so every run may repeat it."""
+    `/meetings` (`attendance.backfill`); idempotent, so every run may repeat it. The API
+    backfills each session it ends already (`attendance.backfill_retries`); this finishes
+    what that could not: a meeting still running after its last try, a Daily outage, a
+    process that exited first, and sessions ended here on expiry."""
     db = session_factory()
     try:
         ended = session_crud.list_recently_ended_ids(db, now, BACKFILL_WINDOW)
@@ -213,12 +216,12 @@ def _backfill_attendance(
         db.close()
     for session_id in ended:
         try:
-            summary.intervals_backfilled += backfill.backfill_session(
-                session_factory, daily, session_id
-            )
+            done = backfill.backfill_session(session_factory, daily, session_id)
         except TutoriumError as exc:
             logger.warning("attendance backfill of session %s failed (%s)", session_id, exc.code)
             summary.backfills_failed.append(str(session_id))
+        else:
+            summary.intervals_backfilled += done.changed
 
 
 def _reeject_removed(

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from tests.conftest import Account, make_settings
+from tests.conftest import Account, make_settings, plan_backfills_only
 from tests.daily_fake import FakeDaily
 from tests.sessions_helpers import create_session, seat
 
@@ -71,6 +71,7 @@ schema.config.generation.update(
 @pytest.fixture
 def fuzz_app(session_factory: sessionmaker[Session], daily: FakeDaily) -> FastAPI:
     FUZZ_APP.state.session_factory = session_factory
+    plan_backfills_only(FUZZ_APP)
     return FUZZ_APP
 
 

@@ -10,10 +10,13 @@ after every webhook arrived, changes nothing. Each change is logged with `source
 
 Daily is read first, outside any transaction; the changes are then written in one short
 transaction on the session's row lock, like a webhook's. Meetings still running are skipped,
-and Daily leaves out joins shorter than 10 s (daily-api.md §7).
+and said so in the result, so a caller can come back once they are over
+(`backfill_retries`, after a session's end); Daily leaves out joins shorter than 10 s
+(daily-api.md §7).
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,34 +36,55 @@ from app.services.daily.client import DailyClient, MeetingAttendance
 _SLACK = timedelta(days=1)
 
 
-def fetch(daily: DailyClient, room_name: str, since: datetime) -> list[MeetingAttendance]:
-    """Everyone in the room's finished meetings since `since`, as Daily recorded them."""
-    return [
+@dataclass(frozen=True)
+class DailyRecord:
+    """Everyone in the room's finished meetings, and whether a meeting was still running."""
+
+    attended: list[MeetingAttendance]
+    ongoing: bool
+
+
+@dataclass(frozen=True)
+class Backfilled:
+    """What one backfill did: `changed` intervals, and `ongoing` when a meeting of the room
+    was still running at Daily, so its attendance is not complete yet: try again later."""
+
+    changed: int = 0
+    ongoing: bool = False
+
+
+def fetch(daily: DailyClient, room_name: str, since: datetime) -> DailyRecord:
+    """The room's meetings since `since`, as Daily recorded them; running ones are skipped,
+    since Daily's record of a meeting is final only once it is over."""
+    meetings = list(daily.iter_meetings(room_name, started_after=since - _SLACK))
+    finished = [meeting for meeting in meetings if not meeting.get("ongoing")]
+    attended = [
         person
-        for meeting in daily.iter_meetings(room_name, started_after=since - _SLACK)
-        if not meeting.get("ongoing")
+        for meeting in finished
         for person in daily.iter_meeting_participants(str(meeting["id"]))
     ]
+    return DailyRecord(attended=attended, ongoing=len(finished) < len(meetings))
 
 
 def backfill_session(
     session_factory: sessionmaker[Session], daily: DailyClient, session_id: uuid.UUID
-) -> int:
-    """Apply Daily's record to one ended session; returns how many intervals changed."""
+) -> Backfilled:
+    """Apply Daily's record to one ended session (a missing or unended one: nothing to do)."""
     db = session_factory()
     try:
         session = session_crud.get(db, session_id)
         if session is None or session.status is not SessionStatus.ENDED:
-            return 0
+            return Backfilled()
         room_name, since = session.room_name, session.created_at
     finally:
         db.close()
-    attended = fetch(daily, room_name, since)
+    record = fetch(daily, room_name, since)
     with unit_of_work(session_factory) as db:
         session = session_crud.get_for_update(db, session_id)
         if session is None:
-            return 0
-        return sum(_apply(db, session, person) for person in attended)
+            return Backfilled()
+        changed = sum(_apply(db, session, person) for person in record.attended)
+    return Backfilled(changed=changed, ongoing=record.ongoing)
 
 
 def _apply(db: Session, session: TutoringSession, person: MeetingAttendance) -> bool:

@@ -6,6 +6,7 @@ disagree about what a transition means.
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,6 +26,10 @@ from app.services.sessions import room_closing
 logger = logging.getLogger(__name__)
 
 _ORDER = {SessionStatus.SCHEDULED: 0, SessionStatus.ACTIVE: 1, SessionStatus.ENDED: 2}
+
+PlanBackfill = Callable[[uuid.UUID], object]
+"""Plans the attendance backfill of an ended session (`attendance.backfill_retries`); it
+returns at once, the backfill runs in the background."""
 
 
 class Schedule(Protocol):
@@ -97,14 +102,17 @@ def end(
     actor_id: uuid.UUID | None = None,
     reason: str = "ended_by_teacher",
     delete_room: bool = True,
+    backfill: PlanBackfill | None = None,
 ) -> bool:
     """→ ended: participants marked left, open presence closed, the call ended.
 
     After the commit everyone is ejected and the room deleted (`room_closing.close_room`), so
     a failed commit never leaves a live session without its room; a failed eject or delete is
-    logged and reconcile retries it. Returns whether anything changed (ending twice is a
-    no-op). `delete_room=False` still ejects but leaves the delete to the caller (reconcile's
-    room sweep).
+    logged and reconcile retries it. Then, once the call is over, `backfill` (given by the
+    API's routes) plans the attendance backfill from Daily's record, so webhooks Daily never
+    delivered are filled in soon after the end rather than at the next reconcile. Returns
+    whether anything changed (ending twice is a no-op). `delete_room=False` still ejects but
+    leaves the delete to the caller (reconcile's room sweep, which backfills on its own).
     """
     if session.status is SessionStatus.ENDED:
         return False
@@ -122,6 +130,9 @@ def end(
         payload={"reason": reason, "ended_at": ended_at.isoformat()},
         occurred_at=now,
     )
-    room_name, people = session.room_name, room_closing.people_of(db, session)
+    session_id, room_name = session.id, session.room_name
+    people = room_closing.people_of(db, session)
     after_commit(db, lambda: room_closing.close_room(daily, room_name, people, delete=delete_room))
+    if backfill is not None:
+        after_commit(db, lambda: backfill(session_id))
     return True

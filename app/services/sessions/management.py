@@ -153,6 +153,7 @@ def update_session(
     session_id: uuid.UUID,
     patch: SessionUpdate,
     now: datetime,
+    backfill: lifecycle.PlanBackfill,
 ) -> SessionRead:
     """Daily first, then the row lock: no join of the class waits on Daily.
 
@@ -182,7 +183,7 @@ def update_session(
     if target is SessionStatus.ACTIVE:
         lifecycle.activate(db, session, now=now, source=EventSource.API, actor_id=user.id)
     elif target is SessionStatus.ENDED:
-        lifecycle.end(db, session, now=now, daily=daily, source=EventSource.API, actor_id=user.id)
+        _end(db, session, daily=daily, user=user, now=now, backfill=backfill)
     return to_read(db, session, now)
 
 
@@ -292,11 +293,39 @@ def _sync_room(
 
 
 def end_session(
-    db: Session, *, daily: DailyClient, user: User, session_id: uuid.UUID, now: datetime
+    db: Session,
+    *,
+    daily: DailyClient,
+    user: User,
+    session_id: uuid.UUID,
+    now: datetime,
+    backfill: lifecycle.PlanBackfill,
 ) -> SessionRead:
     session = load_owned(db, user, session_id, lock=True)
-    lifecycle.end(db, session, now=now, daily=daily, source=EventSource.API, actor_id=user.id)
+    _end(db, session, daily=daily, user=user, now=now, backfill=backfill)
     return to_read(db, session, now)
+
+
+def _end(
+    db: Session,
+    session: TutoringSession,
+    *,
+    daily: DailyClient,
+    user: User,
+    now: datetime,
+    backfill: lifecycle.PlanBackfill,
+) -> None:
+    """The teacher's end (`POST …/end`, or a PATCH to `ended`): the call is closed after the
+    commit, then attendance is backfilled from Daily in the background (`lifecycle.end`)."""
+    lifecycle.end(
+        db,
+        session,
+        now=now,
+        daily=daily,
+        source=EventSource.API,
+        actor_id=user.id,
+        backfill=backfill,
+    )
 
 
 def delete_session(db: Session, *, daily: DailyClient, user: User, session_id: uuid.UUID) -> None:

@@ -5,7 +5,9 @@ Daily delivers at least once, late, out of order, and sometimes resends an event
 participant/meeting id it is about, and a second copy changes nothing. The whole thing is one
 short transaction on the session's row lock and never calls Daily: a slow answer counts as a
 failure, and three failures switch a circuit-breaker webhook off. (A removed student's join is
-answered with an eject, but only after the commit and the response: `reejection`.)
+answered with an eject, but only after the commit and the response: `reejection`; a meeting's
+end in a class already over plans its attendance backfill, after the commit:
+`attendance.backfill_retries`.)
 """
 
 import logging
@@ -20,6 +22,7 @@ from app.core.errors import InvalidJson
 from app.core.metrics import WEBHOOK_EVENTS
 from app.crud import event as event_crud
 from app.crud import session as session_crud
+from app.db.session import after_commit
 from app.models.event import EventSource
 from app.models.session import SessionStatus, TutoringSession
 from app.schemas.webhook import WebhookAck
@@ -65,6 +68,7 @@ def handle_daily_webhook(
     settings: Settings,
     daily: DailyClient,
     defer: Defer,
+    backfill: lifecycle.PlanBackfill,
     body: bytes,
     signature: str | None,
     timestamp: str | None,
@@ -96,18 +100,25 @@ def handle_daily_webhook(
         logger.warning("Daily webhook without a usable type/id/payload ignored")
         _count("malformed", "ignored")
         return WebhookAck(status="ignored")
-    ack = apply_event(db, event, now=now, daily=daily, defer=defer)
+    ack = apply_event(db, event, now=now, daily=daily, defer=defer, backfill=backfill)
     _count(event.type if event.type in _KNOWN_TYPES else "other", ack.status)
     return ack
 
 
 def apply_event(
-    db: Session, event: DailyEvent, *, now: datetime, daily: DailyClient, defer: Defer
+    db: Session,
+    event: DailyEvent,
+    *,
+    now: datetime,
+    daily: DailyClient,
+    defer: Defer,
+    backfill: lifecycle.PlanBackfill,
 ) -> WebhookAck:
     """Apply one verified event. Daily is called here only to find the room of a
     `recording.started` we do not know yet (Daily's payload has no room field), before any
     lock is taken; a removed student's join only schedules their re-eject for after the
-    commit and the response (`reejection`)."""
+    commit and the response (`reejection`), and a meeting's end in an ended session only
+    plans its attendance backfill, after the commit."""
     room = event.room
     if room is None and event.type == "recording.started":
         room = recording_events.room_of_started(db, daily, event)
@@ -143,6 +154,11 @@ def apply_event(
             daily=daily,
             defer=defer,
         )
+    if event.type == "meeting.ended" and session.status is SessionStatus.ENDED:
+        # The class was over and now its call is too: Daily's record of it is final, and
+        # the backfill fills in what webhooks lost (the end's own tries may be waiting).
+        session_id = session.id
+        after_commit(db, lambda: backfill(session_id))
     logger.info("Daily %s %s applied to session %s", event.type, event.id, session.id)
     return WebhookAck(status="processed")
 

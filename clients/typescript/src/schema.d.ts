@@ -231,7 +231,7 @@ export interface paths {
         put?: never;
         /**
          * End a session now
-         * @description The session's teacher only. The room is deleted and everyone marked left; ending twice is a no-op.
+         * @description The session's teacher only. Everyone is ejected from the call, the room deleted and everyone marked left; attendance is then completed from Daily's own record of the call in the background. Ending twice is a no-op.
          */
         post: operations["endSession"];
         delete?: never;

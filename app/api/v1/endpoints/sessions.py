@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import (
     AbuseGuardDep,
     AccessClaimsDep,
+    BackfillRetriesDep,
     ClientIp,
     CurrentTeacher,
     CurrentUser,
@@ -205,7 +206,12 @@ async def get_session(session_id: uuid.UUID, db: DbSession, user: CurrentUser) -
     "students; a new schedule or duration moves the room's expiry.",
 )
 async def update_session(
-    session_id: uuid.UUID, patch: SessionUpdate, db: DbSession, user: CurrentUser, daily: DailyDep
+    session_id: uuid.UUID,
+    patch: SessionUpdate,
+    db: DbSession,
+    user: CurrentUser,
+    daily: DailyDep,
+    backfills: BackfillRetriesDep,
 ) -> SessionRead:
     return await run_in_threadpool(
         sessions.update_session,
@@ -215,6 +221,7 @@ async def update_session(
         session_id=session_id,
         patch=patch,
         now=utcnow(),
+        backfill=backfills.after_end,
     )
 
 
@@ -239,14 +246,25 @@ async def delete_session(
     response_model=SessionRead,
     responses=error_responses(BEARER_ERRORS, PARAMETER_ERRORS, NotSessionTeacher, SessionNotFound),
     summary="End a session now",
-    description="The session's teacher only. The room is deleted and everyone marked left; "
-    "ending twice is a no-op.",
+    description="The session's teacher only. Everyone is ejected from the call, the room "
+    "deleted and everyone marked left; attendance is then completed from Daily's own record "
+    "of the call in the background. Ending twice is a no-op.",
 )
 async def end_session(
-    session_id: uuid.UUID, db: DbSession, user: CurrentUser, daily: DailyDep
+    session_id: uuid.UUID,
+    db: DbSession,
+    user: CurrentUser,
+    daily: DailyDep,
+    backfills: BackfillRetriesDep,
 ) -> SessionRead:
     return await run_in_threadpool(
-        sessions.end_session, db, daily=daily, user=user, session_id=session_id, now=utcnow()
+        sessions.end_session,
+        db,
+        daily=daily,
+        user=user,
+        session_id=session_id,
+        now=utcnow(),
+        backfill=backfills.after_end,
     )
 
 

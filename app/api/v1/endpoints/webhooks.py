@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import DailyDep, DbSession, SettingsDep
+from app.api.deps import BackfillRetriesDep, DailyDep, DbSession, SettingsDep
 from app.api.responses import error_responses
 from app.core.errors import InvalidJson, PayloadTooLarge, ProviderRejected, ProviderUnavailable
 from app.db.types import utcnow
@@ -61,6 +61,7 @@ async def receive_daily_webhook(
     settings: SettingsDep,
     daily: DailyDep,
     background: BackgroundTasks,
+    backfills: BackfillRetriesDep,
     x_webhook_signature: Annotated[str | None, Header()] = None,
     x_webhook_timestamp: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
@@ -71,6 +72,7 @@ async def receive_daily_webhook(
         settings=settings,
         daily=daily,
         defer=background.add_task,
+        backfill=backfills.meeting_ended,
         body=body,
         signature=x_webhook_signature,
         timestamp=x_webhook_timestamp,
