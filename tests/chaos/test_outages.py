@@ -49,9 +49,9 @@ from tests.e2e.stack import (
     free_port,
 )
 from tests.own_servers import (
-    SYSTEM_POSTGRES_BIN,
     OwnPostgres,
     OwnRedis,
+    postgres_bin,
     start_postgres,
     start_redis,
 )
@@ -239,10 +239,8 @@ def _seed(engine: Engine, api_url: str) -> tuple[list[str], list[str], list[str]
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    if not (SYSTEM_POSTGRES_BIN / "initdb").exists():
-        pytest.skip(f"no PostgreSQL binaries in {SYSTEM_POSTGRES_BIN} (set POSTGRES_BIN_DIR)")
     world_dir = tmp_path_factory.mktemp("chaos")
-    postgres = start_postgres(SYSTEM_POSTGRES_BIN, free_port())
+    postgres = start_postgres(postgres_bin(), free_port())
     redis_server: OwnRedis | None = None
     servers: list[Server] = []
     engine = create_engine(postgres.url, pool_pre_ping=True)

@@ -23,9 +23,9 @@ from app.core.security import create_access_token, hash_password
 from app.models.user import User, UserRole
 from tests.e2e.stack import Server, _inherited_environment, emulator_command, free_port
 from tests.own_servers import (
-    SYSTEM_POSTGRES_BIN,
     OwnPostgres,
     OwnRedis,
+    postgres_bin,
     start_postgres,
     start_redis,
 )
@@ -125,7 +125,7 @@ def build_district() -> Iterator[District]:
     postgres = redis_server = pgbouncer = engine = None
     try:
         with namespaces.inside_infra():
-            postgres = start_postgres(SYSTEM_POSTGRES_BIN, free_port(), host=BALANCER_IP)
+            postgres = start_postgres(postgres_bin(), free_port(), host=BALANCER_IP)
             direct = f"postgresql+psycopg2://postgres@{BALANCER_IP}:{postgres.port}/postgres"
             subprocess.run(
                 [sys.executable, "-m", "alembic", "upgrade", "head"],
