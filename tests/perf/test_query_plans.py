@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -108,7 +108,40 @@ def classroom(db: Session, make_account: AccountFactory) -> tuple[TutoringSessio
         ]
     )
     db.flush()
+    _neighbours(db, make_account, now)
     return session, student
+
+
+def _neighbours(db: Session, make_account: AccountFactory, now: datetime) -> None:
+    """Other classes around it (40 sessions of the same 5 students), then ANALYZE (rolled back
+    with the test): with one row per table every index costs the same, and PostgreSQL 18 may
+    then walk any index end to end rather than look the session up; with a few hundred rows
+    the planner sees what production's tables look like."""
+    teacher = make_account(UserRole.TEACHER)
+    students = [make_account(UserRole.STUDENT) for _ in range(5)]
+    for n in range(40):
+        other = TutoringSession(
+            title=f"Neighbour {n}",
+            teacher_id=teacher.id,
+            room_name=f"tutorium-plans-{uuid.uuid4().hex[:8]}",
+            room_url="https://example.daily.co/plans",
+            room_code=uuid.uuid4().hex[:8].upper(),
+            expires_at=now + timedelta(hours=2),
+        )
+        db.add(other)
+        db.flush()
+        db.add_all(
+            SessionParticipant(
+                session_id=other.id,
+                user_id=student.id,
+                role=ParticipantRole.STUDENT,
+                first_joined_at=now,
+                last_joined_at=now,
+            )
+            for student in students
+        )
+    db.flush()
+    db.execute(text("ANALYZE users, sessions, session_participants, participant_presence"))
 
 
 def list_plans(db: Session, user_id: uuid.UUID) -> list[str]:
