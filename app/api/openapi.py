@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic.json_schema import models_json_schema
 
+from app.api.links import add_links
 from app.schemas.common import ErrorResponse, ValidationErrorResponse
 
 TAGS: list[dict[str, str]] = [
@@ -63,7 +64,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """FastAPI's document, plus the error schemas every operation's errors refer to.
+    """FastAPI's document, plus the error schemas every operation's errors refer to and the
+    links between operations (`app.api.links`).
 
     The error responses are written by `app.api.responses` as raw OpenAPI (a per-operation
     enum of codes), so their base schemas are added here. FastAPI's own default 422
@@ -87,6 +89,7 @@ def install_openapi(app: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(error_schemas["$defs"])
             _drop_default_validation_error(document)
+            add_links(document)
             app.openapi_schema = document
         return app.openapi_schema
 
