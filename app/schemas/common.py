@@ -1,8 +1,8 @@
 """Building blocks shared by every request and response schema."""
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.core.errors import ErrorCode
 
@@ -16,14 +16,47 @@ def reject_nul(value: str) -> str:
 
 NUL_FREE = AfterValidator(reject_nul)
 # The same rule published in the schema, so a generated client (and schemathesis) knows it.
-NUL_FREE_IN_SCHEMA = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+NUL_FREE_PATTERN = r"^[^\u0000]*$"
+NUL_FREE_IN_SCHEMA = Field(json_schema_extra={"pattern": NUL_FREE_PATTERN})
 SafeStr = Annotated[str, NUL_FREE, NUL_FREE_IN_SCHEMA]
 
 
-def text_bounds(min_length: int, max_length: int) -> StringConstraints:
-    """Stripped, then bounded on both sides; put before `NUL_FREE` in an `Annotated`, so the
-    length errors read as a string's ("at least 1 character")."""
-    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+# Exactly the characters `str.isspace()` accepts (what `str.strip()` removes), spelled out so
+# the published pattern names the same ones: JSON Schema's `\s` is ECMA-262's, which differs
+# from Python's (U+001C-U+001F, U+0085, U+FEFF).
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(code) for code in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_WHITESPACE_CLASS = "".join(f"\\u{ord(char):04x}" for char in WHITESPACE)
+NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{_WHITESPACE_CLASS}][^\u0000]*$"
+
+
+def _stripped(value: str) -> str:
+    return reject_nul(value).strip(WHITESPACE)
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must contain something other than spaces")
+    return value
+
+
+STRIPPED = AfterValidator(_stripped)
+NOT_BLANK = AfterValidator(_not_blank)
+
+
+def text_bounds(max_length: int, *, blank: bool) -> Any:
+    """Free text: at most `max_length` characters as sent (the limit the schema publishes;
+    stripping never turns a refused string into an accepted one), stored without surrounding
+    whitespace. Unless `blank`, there must be something else: the schema says so with a
+    pattern, and `NOT_BLANK` must follow `STRIPPED` in the `Annotated`."""
+    if blank:
+        return Field(max_length=max_length, json_schema_extra={"pattern": NUL_FREE_PATTERN})
+    return Field(
+        min_length=1, max_length=max_length, json_schema_extra={"pattern": NOT_BLANK_PATTERN}
+    )
 
 
 class RequestModel(BaseModel):

@@ -6,10 +6,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.models.participant import ParticipantRole, RosterStatus
 from app.models.session import RecordingMode, SessionStatus
-from app.schemas.common import NUL_FREE, NUL_FREE_IN_SCHEMA, Page, RequestModel, text_bounds
+from app.schemas.common import NOT_BLANK, STRIPPED, Page, RequestModel, text_bounds
 
-Title = Annotated[str, text_bounds(1, 200), NUL_FREE, NUL_FREE_IN_SCHEMA]
-Description = Annotated[str, text_bounds(0, 5000), NUL_FREE, NUL_FREE_IN_SCHEMA]
+Title = Annotated[str, text_bounds(200, blank=False), STRIPPED, NOT_BLANK]
+Description = Annotated[str, text_bounds(5000, blank=True), STRIPPED]
 MaxParticipants = Annotated[
     int, Field(ge=1, le=199, description="Students allowed (the teacher is extra).")
 ]

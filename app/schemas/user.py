@@ -6,9 +6,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.models.user import UserRole
-from app.schemas.common import NUL_FREE, NUL_FREE_IN_SCHEMA, RequestModel, text_bounds
+from app.schemas.common import NOT_BLANK, STRIPPED, RequestModel, text_bounds
 
-FullName = Annotated[str, text_bounds(1, 200), NUL_FREE, NUL_FREE_IN_SCHEMA]
+FullName = Annotated[str, text_bounds(200, blank=False), STRIPPED, NOT_BLANK]
 
 
 def _lower(value: str) -> str:

@@ -81,6 +81,8 @@ def test_anonymous_callers_are_refused(client: TestClient) -> None:
     [
         {"title": ""},
         {"title": "x" * 201},
+        {"title": "\f \u3000"},
+        {"title": " " + "x" * 200},
         {"title": "ok", "description": "d" * 5001},
         {"title": "ok", "max_participants": 0},
         {"title": "ok", "max_participants": 200},
@@ -99,6 +101,13 @@ def test_create_rejects_bad_input(
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "validation_error"
     assert daily.calls("POST", "/rooms") == []
+
+
+def test_titles_are_stored_without_surrounding_whitespace(
+    client: TestClient, teacher: Account
+) -> None:
+    session = create_session(client, teacher, title="\t Algebra II \u2003", description="  ")
+    assert (session["title"], session["description"]) == ("Algebra II", "")
 
 
 def test_a_session_already_over_is_422(
