@@ -58,9 +58,9 @@ class Settings(BaseSettings):
     # How long the listener lets a session's events gather after a read that found some:
     # latency added vs fan-out CPU saved (docs/feed.md, bench/RESULTS.md).
     feed_gather_seconds: float = Field(default=0.1, ge=0, le=5)
-    # ... and longer for a session with many subscribers in one process: subscribers / this,
-    # so that one session's fan-out stays near this many sends a second per process.
-    feed_session_writes_per_second: float = Field(default=2000.0, gt=0, le=1_000_000)
+    # ... and longer for a session with many subscribers in one process: subscribers / this
+    # (at most 0.5 s), so that one session's fan-out stays near this many sends a second.
+    feed_session_writes_per_second: float = Field(default=1000.0, gt=0, le=1_000_000)
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)

@@ -6,13 +6,13 @@ import uuid
 
 from sqlalchemy import Connection
 
-from app.services.feed.hub import FeedHub
+from app.services.feed.hub import MAX_GATHER_SECONDS, FeedHub
 from app.services.feed.listener import POLL_SECONDS, FeedListener
 
 BUSY, QUIET = uuid.uuid4(), uuid.uuid4()
 
 
-def _hub(gather_seconds: float = 0.1, writes_per_second: float = 2000) -> FeedHub:
+def _hub(gather_seconds: float = 0.1, writes_per_second: float = 1000) -> FeedHub:
     return FeedHub(
         "postgresql+psycopg2://unused",
         buffer_messages=8,
@@ -30,10 +30,17 @@ def test_a_few_subscribers_gather_for_the_configured_least() -> None:
 
 
 def test_many_subscribers_gather_longer_so_the_sends_per_second_stay_bounded() -> None:
-    hub = _hub(writes_per_second=2000)
-    for _ in range(1000):
+    hub = _hub(writes_per_second=1000)
+    for _ in range(200):
         hub.subscribe(BUSY, 0)
-    assert hub.gather_for(BUSY) == 0.5  # 1,000 subscribers x 2 reads/s = 2,000 sends/s
+    assert hub.gather_for(BUSY) == 0.2  # 200 subscribers x 5 reads/s = 1,000 sends/s
+
+
+def test_however_many_subscribers_a_change_waits_at_most_half_a_second() -> None:
+    hub = _hub(writes_per_second=1000)
+    for _ in range(5000):
+        hub.subscribe(BUSY, 0)
+    assert hub.gather_for(BUSY) == MAX_GATHER_SECONDS == 0.5
 
 
 class _ScriptedListener(FeedListener):

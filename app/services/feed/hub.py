@@ -16,6 +16,10 @@ from app.crud.feed import LoggedEvent
 from app.services.feed.listener import FeedListener
 from app.services.feed.messages import FeedBatch, to_message
 
+# However many subscribers: beyond this a change would take more than the second the feed
+# aims for (bench/RESULTS.md, "Live feed") to reach them.
+MAX_GATHER_SECONDS = 0.5
+
 
 class Subscriber:
     __slots__ = ("_limit", "_pending", "_pending_messages", "_wakeup", "overflowed", "session_id")
@@ -66,8 +70,9 @@ class FeedHub:
         writes_per_second: float,
     ) -> None:
         """`gather_seconds` is the least a session's events gather between two reads; with
-        many subscribers here it is longer, so that a session's fan-out stays near
-        `writes_per_second` sends (the cost that competes with requests: bench/RESULTS.md)."""
+        many subscribers here it is longer (up to `MAX_GATHER_SECONDS`), so that a session's
+        fan-out stays near `writes_per_second` sends, the cost that competes with requests
+        (bench/RESULTS.md)."""
         self._listen_url = listen_url
         self._gather_seconds = gather_seconds
         self._writes_per_second = writes_per_second
@@ -102,7 +107,8 @@ class FeedHub:
     def gather_for(self, session_id: uuid.UUID) -> float:
         """Called from the listener's thread: reading the size of a set is safe there."""
         subscribers = len(self._channels.get(session_id, ()))
-        return max(self._gather_seconds, subscribers / self._writes_per_second)
+        spread = min(subscribers / self._writes_per_second, MAX_GATHER_SECONDS)
+        return max(self._gather_seconds, spread)
 
     def subscribe(self, session_id: uuid.UUID, after: int) -> Subscriber:
         subscriber = Subscriber(session_id, self._buffer_messages)
