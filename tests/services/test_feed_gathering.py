@@ -66,3 +66,14 @@ def test_a_busy_session_gathering_does_not_hold_back_another() -> None:
     assert listener.reads == [BUSY, QUIET]
     assert 59 < listener._next_wait(still_gathering) <= 60
     assert listener._next_wait(set()) == POLL_SECONDS
+
+
+def test_a_session_nobody_follows_any_more_leaves_no_gathering_clock_behind() -> None:
+    listener = _ScriptedListener({BUSY: 60.0}, has_events={BUSY})
+    connection = Connection.__new__(Connection)
+    listener.follow(BUSY, 0)
+    listener._read_due(connection, {BUSY})
+    assert BUSY in listener._not_before
+    listener.unfollow(BUSY)
+    listener._read_due(connection, set())
+    assert listener._not_before == {}

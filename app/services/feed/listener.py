@@ -51,6 +51,7 @@ class FeedListener:
         delays another's first event."""
         self._gather_for = gather_for
         self._not_before: dict[uuid.UUID, float] = {}  # listener thread only
+        self._unfollowed: list[uuid.UUID] = []  # under the lock: their _not_before goes
         self._engine = create_engine(
             url,
             poolclass=NullPool,
@@ -97,6 +98,7 @@ class FeedListener:
     def unfollow(self, session_id: uuid.UUID) -> None:
         with self._lock:
             self._cursors.pop(session_id, None)
+            self._unfollowed.append(session_id)
 
     def _run(self) -> None:
         attempt = 0
@@ -139,6 +141,10 @@ class FeedListener:
 
     def _read_due(self, connection: Connection, due: set[uuid.UUID]) -> set[uuid.UUID]:
         """Read the sessions whose gathering time is over; returns those still gathering."""
+        with self._lock:
+            unfollowed, self._unfollowed = self._unfollowed, []
+        for session_id in unfollowed:
+            self._not_before.pop(session_id, None)
         now = time.monotonic()
         gathering = set()
         for session_id in due:
