@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -121,15 +121,23 @@ def test_reconnecting_with_last_event_id_mid_storm_loses_and_repeats_nothing(
     first = _feed(subscribers, stack.api_url, session["id"], headers=teacher.headers)
     first.wait_count("snapshot", 1)
     clients = [stack.api, api_b]
-    with ThreadPoolExecutor(8) as pool:
-        storm = [
+
+    def seat_all(group: list[Person], pool: ThreadPoolExecutor) -> list[Future[None]]:
+        return [
             pool.submit(_seat, clients[n % 2], student, session["room_code"])
-            for n, student in enumerate(students)
+            for n, student in enumerate(group)
         ]
+
+    with ThreadPoolExecutor(8) as pool:
+        storm = seat_all(students[:12], pool)
         first.wait_count("participant.seated", 5, timeout=30)
         first.close()
         resume_at = first.last_event_id
         assert resume_at is not None
+        # The rest of the storm commits while the second connection opens: 24 joins on a
+        # quiet machine can all land before the first feed hangs up, leaving the reconnect
+        # nothing to resume.
+        storm += seat_all(students[12:], pool)
         second = _feed(
             subscribers,
             str(api_b.base_url),
