@@ -80,25 +80,10 @@ def classroom(db: Session, make_account: AccountFactory) -> tuple[TutoringSessio
     """One session with one seated student who was in the call once."""
     teacher, student = make_account(UserRole.TEACHER), make_account(UserRole.STUDENT)
     now = utcnow()
-    session = TutoringSession(
-        title="Plans",
-        teacher_id=teacher.id,
-        room_name=f"tutorium-plans-{uuid.uuid4().hex[:8]}",
-        room_url="https://example.daily.co/plans",
-        room_code=uuid.uuid4().hex[:8].upper(),
-        expires_at=now + timedelta(hours=2),
-    )
-    db.add(session)
-    db.flush()
+    session = _session(db, teacher.id, "Plans", now)
     db.add_all(
         [
-            SessionParticipant(
-                session_id=session.id,
-                user_id=student.id,
-                role=ParticipantRole.STUDENT,
-                first_joined_at=now,
-                last_joined_at=now,
-            ),
+            _seat(session.id, student.id, now),
             ParticipantPresence(
                 session_id=session.id,
                 user_id=student.id,
@@ -112,6 +97,30 @@ def classroom(db: Session, make_account: AccountFactory) -> tuple[TutoringSessio
     return session, student
 
 
+def _session(db: Session, teacher_id: uuid.UUID, title: str, now: datetime) -> TutoringSession:
+    session = TutoringSession(
+        title=title,
+        teacher_id=teacher_id,
+        room_name=f"tutorium-plans-{uuid.uuid4().hex[:8]}",
+        room_url="https://example.daily.co/plans",
+        room_code=uuid.uuid4().hex[:8].upper(),
+        expires_at=now + timedelta(hours=2),
+    )
+    db.add(session)
+    db.flush()
+    return session
+
+
+def _seat(session_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> SessionParticipant:
+    return SessionParticipant(
+        session_id=session_id,
+        user_id=user_id,
+        role=ParticipantRole.STUDENT,
+        first_joined_at=now,
+        last_joined_at=now,
+    )
+
+
 def _neighbours(db: Session, make_account: AccountFactory, now: datetime) -> None:
     """Other classes around it (40 sessions of the same 5 students), then ANALYZE (rolled back
     with the test): with one row per table every index costs the same, and PostgreSQL 18 may
@@ -120,26 +129,8 @@ def _neighbours(db: Session, make_account: AccountFactory, now: datetime) -> Non
     teacher = make_account(UserRole.TEACHER)
     students = [make_account(UserRole.STUDENT) for _ in range(5)]
     for n in range(40):
-        other = TutoringSession(
-            title=f"Neighbour {n}",
-            teacher_id=teacher.id,
-            room_name=f"tutorium-plans-{uuid.uuid4().hex[:8]}",
-            room_url="https://example.daily.co/plans",
-            room_code=uuid.uuid4().hex[:8].upper(),
-            expires_at=now + timedelta(hours=2),
-        )
-        db.add(other)
-        db.flush()
-        db.add_all(
-            SessionParticipant(
-                session_id=other.id,
-                user_id=student.id,
-                role=ParticipantRole.STUDENT,
-                first_joined_at=now,
-                last_joined_at=now,
-            )
-            for student in students
-        )
+        other = _session(db, teacher.id, f"Neighbour {n}", now)
+        db.add_all(_seat(other.id, student.id, now) for student in students)
     db.flush()
     db.execute(text("ANALYZE users, sessions, session_participants, participant_presence"))
 
