@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         buffer_messages=settings.feed_buffer_messages,
         gather_seconds=settings.feed_gather_seconds,
         writes_per_second=settings.feed_session_writes_per_second,
+        heartbeat_seconds=settings.feed_heartbeat_seconds,
     )
     app.state.feed_metrics = FeedCollector(
         lambda: app.state.feed_hub.subscriber_count,

@@ -2,6 +2,7 @@
 `FeedListener`): the fan-out's cost is bounded per session, and sessions wait on their own
 clocks."""
 
+import asyncio
 import uuid
 
 from sqlalchemy import Connection
@@ -18,28 +19,36 @@ def _hub(gather_seconds: float = 0.1, writes_per_second: float = 1000) -> FeedHu
         buffer_messages=8,
         gather_seconds=gather_seconds,
         writes_per_second=writes_per_second,
+        heartbeat_seconds=15,
     )
+
+
+def _subscribe(hub: FeedHub, session_id: uuid.UUID, count: int) -> None:
+    """Subscribers are made on the event loop (their heartbeat timer lives there)."""
+
+    async def subscribe_all() -> None:
+        for _ in range(count):
+            hub.subscribe(session_id, 0)
+
+    asyncio.run(subscribe_all())
 
 
 def test_a_few_subscribers_gather_for_the_configured_least() -> None:
     hub = _hub()
-    for _ in range(3):
-        hub.subscribe(BUSY, 0)
+    _subscribe(hub, BUSY, 3)
     assert hub.gather_for(BUSY) == 0.1
     assert hub.gather_for(QUIET) == 0.1  # nobody here yet
 
 
 def test_many_subscribers_gather_longer_so_the_sends_per_second_stay_bounded() -> None:
     hub = _hub(writes_per_second=1000)
-    for _ in range(200):
-        hub.subscribe(BUSY, 0)
+    _subscribe(hub, BUSY, 200)
     assert hub.gather_for(BUSY) == 0.2  # 200 subscribers x 5 reads/s = 1,000 sends/s
 
 
 def test_however_many_subscribers_a_change_waits_at_most_half_a_second() -> None:
     hub = _hub(writes_per_second=1000)
-    for _ in range(5000):
-        hub.subscribe(BUSY, 0)
+    _subscribe(hub, BUSY, 5000)
     assert hub.gather_for(BUSY) == MAX_GATHER_SECONDS == 0.5
 
 

@@ -51,13 +51,14 @@ def _start(after: int, *, teacher: bool = True) -> FeedStart:
     return FeedStart(SESSION, user, teacher, after, b"retry: 3000\n\n", False, False)
 
 
-def _hub(buffer: int = 8) -> FeedHub:
+def _hub(buffer: int = 8, heartbeat_seconds: float = 5) -> FeedHub:
     # never started: no listener, the test hands messages over itself
     return FeedHub(
         "postgresql+psycopg2://unused",
         buffer_messages=buffer,
         gather_seconds=0,
         writes_per_second=1000,
+        heartbeat_seconds=heartbeat_seconds,
     )
 
 
@@ -73,7 +74,7 @@ def test_live_messages_follow_the_replay_without_gap_or_duplicate() -> None:
     async def scenario() -> None:
         hub = _hub()
         log = _Log([_event(1), _event(2)])
-        stream = feed_stream(hub, _start(0), log.read, heartbeat_seconds=5)
+        stream = feed_stream(hub, _start(0), log.read)
         assert _ids(await _take(stream)) == [1, 2]  # opening + replay
         log.messages += [_event(3), _event(4), _event(5)]
         # 2 was replayed; 3 and 4 never came live
@@ -91,7 +92,7 @@ def test_live_messages_follow_the_replay_without_gap_or_duplicate() -> None:
 def test_a_subscriber_too_far_behind_gets_resync_and_is_closed() -> None:
     async def scenario() -> None:
         hub = _hub(buffer=3)
-        stream = feed_stream(hub, _start(0), _Log([]).read, heartbeat_seconds=5)
+        stream = feed_stream(hub, _start(0), _Log([]).read)
         await _take(stream)
         hub.deliver(SESSION, FeedBatch.of([_event(1), _event(2)]))
         hub.deliver(SESSION, FeedBatch.of([_event(3), _event(4)]))  # 4 pending > 3: overflow
@@ -104,8 +105,8 @@ def test_a_subscriber_too_far_behind_gets_resync_and_is_closed() -> None:
 
 def test_silence_sends_a_heartbeat_comment() -> None:
     async def scenario() -> None:
-        hub = _hub()
-        stream = feed_stream(hub, _start(0), _Log([]).read, heartbeat_seconds=0.01)
+        hub = _hub(heartbeat_seconds=0.01)
+        stream = feed_stream(hub, _start(0), _Log([]).read)
         await _take(stream)
         assert await _take(stream) == HEARTBEAT
         await stream.aclose()
@@ -113,10 +114,26 @@ def test_silence_sends_a_heartbeat_comment() -> None:
     asyncio.run(scenario())
 
 
+def test_a_stream_that_keeps_sending_gets_no_heartbeat_until_it_falls_silent() -> None:
+    async def scenario() -> None:
+        hub = _hub(heartbeat_seconds=0.6)
+        stream = feed_stream(hub, _start(0), _Log([]).read)
+        await _take(stream)
+        for position in range(1, 25):  # 1.2 s: two heartbeat periods, a message every 0.05 s
+            hub.deliver(SESSION, FeedBatch.of([_event(position)]))
+            assert _ids(await _take(stream)) == [position]
+            await asyncio.sleep(0.05)
+        assert await _take(stream) == HEARTBEAT
+        await stream.aclose()
+        assert hub.subscriber_count == 0
+
+    asyncio.run(scenario())
+
+
 def test_a_removed_students_stream_ends_with_their_removal_and_hides_names() -> None:
     async def scenario() -> None:
         hub = _hub()
-        stream = feed_stream(hub, _start(0, teacher=False), _Log([]).read, heartbeat_seconds=5)
+        stream = feed_stream(hub, _start(0, teacher=False), _Log([]).read)
         await _take(stream)
         other = uuid.uuid4()
         removal = [_event(1, user=other), _event(2, "participant.removed")]
@@ -135,7 +152,7 @@ def test_a_removed_students_stream_ends_with_their_removal_and_hides_names() -> 
 def test_events_the_viewer_is_not_shown_still_move_its_last_event_id() -> None:
     async def scenario() -> None:
         hub = _hub()
-        stream = feed_stream(hub, _start(0), _Log([]).read, heartbeat_seconds=5)
+        stream = feed_stream(hub, _start(0), _Log([]).read)
         await _take(stream)
         hub.deliver(SESSION, FeedBatch.of([_event(1, "meeting.started")]))
         assert await _take(stream) == b"id: 1\n\n"

@@ -5,6 +5,10 @@ calls; it encodes the messages there (once for all subscribers) and hands them t
 A subscriber holds a bounded list of pending messages: one that falls behind by more than
 `feed_buffer_messages` is marked overflowed and its stream sends `resync` and closes; the
 client reconnects with Last-Event-ID and is replayed from the log.
+
+Heartbeats come from one timer for all the process's subscribers, not a timeout on each
+wait: under uvloop every timeout is a timer handle made and torn down per wait, which cost
+about a fifth of a busy feed's writes (bench/RESULTS.md, "Live feed, third session").
 """
 
 import asyncio
@@ -22,7 +26,16 @@ MAX_GATHER_SECONDS = 0.5
 
 
 class Subscriber:
-    __slots__ = ("_limit", "_pending", "_pending_messages", "_wakeup", "overflowed", "session_id")
+    __slots__ = (
+        "_heartbeat_due",
+        "_limit",
+        "_pending",
+        "_pending_messages",
+        "_spoke",
+        "_wakeup",
+        "overflowed",
+        "session_id",
+    )
 
     def __init__(self, session_id: uuid.UUID, limit: int) -> None:
         self.session_id = session_id
@@ -31,6 +44,8 @@ class Subscriber:
         self._pending: deque[FeedBatch] = deque()
         self._pending_messages = 0
         self._wakeup = asyncio.Event()
+        self._spoke = True  # its opening is about to go out
+        self._heartbeat_due = False
 
     def offer(self, batch: FeedBatch) -> None:
         if self.overflowed:
@@ -43,15 +58,23 @@ class Subscriber:
             self._pending.append(batch)
         self._wakeup.set()
 
-    async def next_batch(self, wait_seconds: float) -> list[FeedBatch] | None:
-        """What arrived since the last call; None if nothing did within `wait_seconds`."""
-        if not self._pending and not self.overflowed:
-            try:
-                async with asyncio.timeout(wait_seconds):
-                    await self._wakeup.wait()
-            except TimeoutError:
-                return None
+    def beat(self) -> None:
+        """The hub's tick, twice per heartbeat period: a stream that has sent nothing since
+        the previous tick is due a heartbeat, so none stays silent for a whole period."""
+        if not self._spoke:
+            self._heartbeat_due = True
+            self._wakeup.set()
+        self._spoke = False
+
+    async def next_batch(self) -> list[FeedBatch] | None:
+        """What arrived since the last call, once something did; None: send a heartbeat."""
+        if not self._pending and not self.overflowed and not self._heartbeat_due:
+            await self._wakeup.wait()
         self._wakeup.clear()
+        self._spoke = True
+        self._heartbeat_due = False
+        if not self._pending and not self.overflowed:
+            return None
         batches = list(self._pending)
         self._pending.clear()
         self._pending_messages = 0
@@ -68,11 +91,14 @@ class FeedHub:
         buffer_messages: int,
         gather_seconds: float,
         writes_per_second: float,
+        heartbeat_seconds: float,
     ) -> None:
         """`gather_seconds` is the least a session's events gather between two reads; with
         many subscribers here it is longer (up to `MAX_GATHER_SECONDS`), so that a session's
         fan-out stays near `writes_per_second` sends, the cost that competes with requests
-        (bench/RESULTS.md)."""
+        (bench/RESULTS.md). No stream is silent for longer than `heartbeat_seconds`."""
+        self._beat_every = heartbeat_seconds / 2
+        self._beats: asyncio.TimerHandle | None = None
         self._listen_url = listen_url
         self._gather_seconds = gather_seconds
         self._writes_per_second = writes_per_second
@@ -100,6 +126,9 @@ class FeedHub:
         self._listener.start()
 
     def stop(self) -> None:
+        if self._beats is not None:
+            self._beats.cancel()
+            self._beats = None
         if self._listener is not None:
             self._listener.stop()
             self._listener = None
@@ -111,11 +140,24 @@ class FeedHub:
         return max(self._gather_seconds, spread)
 
     def subscribe(self, session_id: uuid.UUID, after: int) -> Subscriber:
+        """On the event loop (the heartbeat timer starts with the first subscriber)."""
         subscriber = Subscriber(session_id, self._buffer_messages)
         self._channels.setdefault(session_id, set()).add(subscriber)
         if self._listener is not None:
             self._listener.follow(session_id, after)
+        if self._beats is None:
+            self._beats = asyncio.get_running_loop().call_later(self._beat_every, self._beat)
         return subscriber
+
+    def _beat(self) -> None:
+        """Tick every subscriber; the timer stops when nobody is subscribed."""
+        self._beats = None
+        if not self._channels:
+            return
+        for subscribers in self._channels.values():
+            for subscriber in subscribers:
+                subscriber.beat()
+        self._beats = asyncio.get_running_loop().call_later(self._beat_every, self._beat)
 
     def caught_up(self, subscriber: Subscriber, position: int) -> None:
         """`subscriber` has read the log up to `position` (its replay). Only a session's sole

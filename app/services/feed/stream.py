@@ -108,9 +108,7 @@ async def _take_one_by_one(
             return
 
 
-async def feed_stream(
-    hub: FeedHub, start: FeedStart, read: LogReader, *, heartbeat_seconds: float
-) -> AsyncIterator[bytes]:
+async def feed_stream(hub: FeedHub, start: FeedStart, read: LogReader) -> AsyncIterator[bytes]:
     subscriber = hub.subscribe(start.session_id, start.after)
     try:
         cursor = _Cursor(start)
@@ -122,7 +120,7 @@ async def feed_stream(
         if start.session_over:
             return
         while not cursor.done:
-            batches = await subscriber.next_batch(heartbeat_seconds)
+            batches = await subscriber.next_batch()
             if batches is None:
                 yield HEARTBEAT
                 continue

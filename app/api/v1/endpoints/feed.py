@@ -96,7 +96,7 @@ async def session_feed(
     if start.nothing_to_send:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
     return StreamingResponse(
-        feed_stream(hub, start, read, heartbeat_seconds=settings.feed_heartbeat_seconds),
+        feed_stream(hub, start, read),
         media_type="text/event-stream",
         # no-transform and X-Accel-Buffering: proxies must pass each message on at once.
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
