@@ -11,12 +11,8 @@ two wrk runs at once, one per worker. Measured:
   1,000 must receive the storm's last event.
 - the storm's throughput with and without the subscribers (fresh session each; the pairs
   alternate their order, without-with then with-without, so a drift over the run weighs on
-  both sides alike), and the ratio of the medians. The subscribers stand for browsers on
-  other machines, but this bench reads them on the servers' own cores: by default the
-  untimed ones hold their reads while a storm runs (the kernel keeps what the servers wrote,
-  in a 1 MiB receive buffer, and they read it all once the storm is over), so the servers pay
-  for every write and the bench's reading is not charged to the storm. `--live-readers`
-  reads every stream as it comes, as the earlier figures did.
+  both sides alike), and the ratio of the medians. Every stream is read as it comes, on
+  the servers' own cores (the bench's CPU is reported beside each storm).
 - server memory per idle subscriber: both workers' RSS before and after opening them all;
 - PostgreSQL connections, sampled through the storm, by application_name;
 - 10,000 connect/disconnect cycles: RSS, asyncio tasks and subscribers after, vs before.
@@ -30,7 +26,6 @@ import json
 import os
 import re
 import select
-import socket
 import statistics
 import sys
 import threading
@@ -72,8 +67,6 @@ MESSAGE_ID = re.compile(rb"^id: (\d+)$", re.MULTILINE)
 # the others only note the last id of each read. Parsing every message of 1,000 streams cost
 # the bench, on the servers' own two cores, more CPU than the servers' fan-out.
 TIMED_EVERY = 10
-# A held subscriber's storm (500 events, ~65 kB) fits: the server never waits on a full socket.
-RECEIVE_BUFFER = 1 << 20
 TARGET_P99_MS = 1000.0
 TARGET_RATIO = 0.9
 
@@ -88,11 +81,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=2, help="storm pairs (without, with)")
     parser.add_argument("--cycles", type=int, default=10_000, help="connect/disconnect cycles")
     parser.add_argument("--cycle-concurrency", type=int, default=50)
-    parser.add_argument(
-        "--live-readers",
-        action="store_true",
-        help="every subscriber reads during the storms (the bench's reads share the cores)",
-    )
     add_run_arguments(parser, pool_size=None, max_overflow=None)
     parser.set_defaults(database_url=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL)
     return parser.parse_args(argv)
@@ -289,8 +277,6 @@ class Subscriber:
             self.transport, _ = await loop.create_connection(
                 lambda: _FeedProtocol(self), self.host, self.port
             )
-            connected = self.transport.get_extra_info("socket")
-            connected.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
 
         task = asyncio.ensure_future(connect())
         task.add_done_callback(self._connected)
@@ -310,13 +296,6 @@ class Subscriber:
         if not self.snapshot.is_set():
             self.failed.result()  # raises what stopped it
             raise RuntimeError("feed closed before its snapshot")
-
-    def hold(self) -> None:
-        """Stop reading: what the server writes waits in the kernel (see `RECEIVE_BUFFER`)."""
-        cast(asyncio.ReadTransport, self.transport).pause_reading()
-
-    def release(self) -> None:
-        cast(asyncio.ReadTransport, self.transport).resume_reading()
 
     async def close(self) -> None:
         if self.transport is not None:
@@ -497,13 +476,8 @@ async def measure(
                 urls, small, teacher_token, [args.small_subscribers] * len(small)
             )
             opened = state(workers)
-            held = [] if args.live_readers else [s for s in watched + others if not s.timed]
             with connection_sampler(args.database_url) as peak:
-                for subscriber in held:
-                    subscriber.hold()
                 during = await loop.run_in_executor(None, storm_of, with_code)
-                for subscriber in held:
-                    subscriber.release()
                 last = last_position(args.database_url, with_id)
                 await wait_delivered(watched, last)
             latency = latencies_ms(watched, with_id, clock)
@@ -518,7 +492,6 @@ async def measure(
                     "with_subscribers": during,
                     "order": "without, with" if k % 2 == 0 else "with, without",
                     "subscribers_open": len(watched) + len(others),
-                    "subscribers_held_during_storm": len(held),
                     "watched_subscribers_complete": complete,
                     "rss_mb_opened": opened["rss_mb"],
                     "rss_mb_before_opening": idle["rss_mb"],
@@ -647,7 +620,6 @@ def main(argv: list[str] | None = None) -> int:
         small_subscribers=args.small_subscribers,
         students=args.students,
         workers=args.workers,
-        live_readers=args.live_readers,
         run=str(uuid.uuid4())[:8],
         targets_missed=misses,
     )

@@ -98,7 +98,12 @@ async def worker_cpu_with(
     cpu = tree_cpu_seconds(pid) - before
     delivered = sum(1 for s in opened if s.last_id >= events)
     await asyncio.gather(*(s.close() for s in opened))
-    return {"subscribers": subscribers, "events": events, "delivered": delivered, "cpu": round(cpu, 3)}
+    return {
+        "subscribers": subscribers,
+        "events": events,
+        "delivered": delivered,
+        "cpu": round(cpu, 3),
+    }
 
 
 async def measure(
