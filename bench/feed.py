@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--small-subscribers", type=int, default=50, help="per small session")
     parser.add_argument("--students", type=int, default=500, help="joins per storm")
     parser.add_argument("--concurrency", type=int, default=50, help="storm connections")
-    parser.add_argument("--repeats", type=int, default=2, help="storm pairs (without, with)")
+    parser.add_argument("--repeats", type=int, default=8, help="storm pairs")
     parser.add_argument("--cycles", type=int, default=10_000, help="connect/disconnect cycles")
     parser.add_argument("--cycle-concurrency", type=int, default=50)
     add_run_arguments(parser, pool_size=None, max_overflow=None)
