@@ -29,8 +29,8 @@ WHITESPACE = (
     + "".join(chr(code) for code in range(0x2000, 0x200B))
     + "\u2028\u2029\u202f\u205f\u3000"
 )
-_WHITESPACE_CLASS = "".join(f"\\u{ord(char):04x}" for char in WHITESPACE)
-NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{_WHITESPACE_CLASS}][^\u0000]*$"
+WHITESPACE_CLASS = "".join(f"\\u{ord(char):04x}" for char in WHITESPACE)
+NOT_BLANK_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE_CLASS}][^\u0000]*$"
 
 
 def _stripped(value: str) -> str:

@@ -6,7 +6,13 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.models.user import UserRole
-from app.schemas.common import NOT_BLANK, STRIPPED, RequestModel, text_bounds
+from app.schemas.common import (
+    NOT_BLANK,
+    STRIPPED,
+    WHITESPACE_CLASS,
+    RequestModel,
+    text_bounds,
+)
 
 FullName = Annotated[str, text_bounds(200, blank=False), STRIPPED, NOT_BLANK]
 
@@ -30,12 +36,15 @@ STRENGTH_RULES = (
     "8 to 128 characters, at least 4 of them different and one not a space, no NUL "
     "character; `pattern` says the same, so a generated client can check it first."
 )
-# The rule itself, published as the schema's `pattern` (ECMA-262 and Python agree on it): a
-# lookahead finds four distinct characters (first occurrences, in order) and one non-space.
+# The rule itself, published as the schema's `pattern`: one lookahead finds four distinct
+# characters (first occurrences, in order), a second one a character that is not a space. Space
+# is spelled out (`WHITESPACE_CLASS`) rather than `\S`, which ECMA-262 and Python read
+# differently (U+001C-U+001F, U+0085, U+FEFF); `[\s\S]` is any character in both.
 # pydantic's own `pattern` runs on Rust's regex, which has no lookaround, hence the validator.
 STRENGTH_PATTERN = (
     r"^(?=[\s\S]*?([\s\S])[\s\S]*?(?!\1)([\s\S])[\s\S]*?(?!\1|\2)([\s\S])"
-    r"[\s\S]*?(?!\1|\2|\3)[\s\S])(?=[\s\S]*\S)[^\u0000]*$"
+    r"[\s\S]*?(?!\1|\2|\3)[\s\S])"
+    rf"(?=[\s\S]*[^{WHITESPACE_CLASS}])[^\u0000]*$"
 )
 _STRENGTH = re.compile(STRENGTH_PATTERN)
 
