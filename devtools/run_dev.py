@@ -132,7 +132,16 @@ def _stop(processes: list[subprocess.Popen[bytes]], clusters: list[EmbeddedPostg
         cluster.stop()
 
 
+def _stop_as_on_ctrl_c(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(dev: DevSettings) -> int:
+    # A process manager, `kill` or a closed terminal signals this process alone, not the
+    # group: without this the API, the emulator and an embedded PostgreSQL outlived it and
+    # held their ports.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _stop_as_on_ctrl_c)
     use_emulator = get_settings().daily_api_key is None
     ports = [("API_PORT", dev.api_host, dev.api_port)]
     if use_emulator:

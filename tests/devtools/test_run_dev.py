@@ -1,15 +1,19 @@
 """`make run` as a real process: it says which database it uses, serves, and one Ctrl-C
-(SIGINT to its process group, as a terminal sends it) stops everything it started."""
+(SIGINT to its process group, as a terminal sends it) or a SIGTERM or SIGHUP to it alone (a
+process manager, `kill`, a closed terminal) stops everything it started."""
 
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -43,7 +47,22 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"nothing served {url}")
 
 
-def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> None:
+def ctrl_c(pid: int) -> None:
+    os.killpg(pid, signal.SIGINT)
+
+
+def sigterm(pid: int) -> None:
+    os.kill(pid, signal.SIGTERM)
+
+
+def sighup(pid: int) -> None:
+    os.kill(pid, signal.SIGHUP)
+
+
+@pytest.mark.parametrize("stop", [ctrl_c, sigterm, sighup])
+def test_one_stop_signal_stops_api_emulator_and_leaves_no_process(
+    tmp_path: Path, stop: Callable[[int], None]
+) -> None:
     server = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
     url = server.set(database=f"tutorium_run_{secrets.token_hex(4)}")
     api_port, emulator_port = free_port(), free_port()
@@ -56,6 +75,7 @@ def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> 
         "DEV_VAR_DIR": str(tmp_path / "var"),
     }
     log = tmp_path / "run.log"
+    run: subprocess.Popen[bytes] | None = None
     try:
         with log.open("wb") as output:
             run = subprocess.Popen(
@@ -73,7 +93,7 @@ def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> 
         deadline = time.monotonic() + 30
         while "run_dev: API on" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
-        os.killpg(run.pid, signal.SIGINT)
+        stop(run.pid)
         assert run.wait(timeout=60) == 0
         deadline = time.monotonic() + 10
         while processes_in_group(run.pid) and time.monotonic() < deadline:
@@ -86,6 +106,9 @@ def test_one_ctrl_c_stops_api_emulator_and_leaves_no_process(tmp_path: Path) -> 
         kept = {path.name for path in (tmp_path / "var").iterdir()}
         assert {"dev-daily-secrets.json", "daily-emulator-state.json"} <= kept
     finally:
+        if run is not None:  # whatever a failed stop left behind must not outlive the test
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)
         engine = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
