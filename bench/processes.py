@@ -20,6 +20,8 @@ from types import TracebackType
 
 import httpx
 
+from devtools.stop_signals import unwind_on
+
 HOST = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/tutorium_bench"
 
@@ -224,7 +226,7 @@ class ProcessGroup:
 
     def __enter__(self) -> "ProcessGroup":
         # SIGTERM (make killed, CI cancelled) unwinds like Ctrl-C, so `finally` still runs.
-        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        unwind_on(signal.SIGTERM)
         return self
 
     def __exit__(
@@ -251,7 +253,3 @@ def start_uvicorn(
     url = f"http://{HOST}:{port}"
     service.wait_http(f"{url}/health", hits=2 * workers)
     return service, url
-
-
-def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt

@@ -32,6 +32,7 @@ from app.core.config import get_settings
 from devtools.database import LOCAL_SERVER_URL, DatabaseUnavailable, check, ensure_database
 from devtools.devsettings import DevSettings
 from devtools.embedded import EmbeddedPostgres
+from devtools.stop_signals import unwind_on
 
 DEV_SECRETS_FILE = "dev-daily-secrets.json"
 EMULATOR_STATE_FILE = "daily-emulator-state.json"
@@ -132,16 +133,10 @@ def _stop(processes: list[subprocess.Popen[bytes]], clusters: list[EmbeddedPostg
         cluster.stop()
 
 
-def _stop_as_on_ctrl_c(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def serve(dev: DevSettings) -> int:
-    # A process manager, `kill` or a closed terminal signals this process alone, not the
-    # group: without this the API, the emulator and an embedded PostgreSQL outlived it and
-    # held their ports.
-    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stop_signal, _stop_as_on_ctrl_c)
+    # Without this the API, the emulator and an embedded PostgreSQL outlived a `kill` of
+    # this process alone, and held their ports.
+    unwind_on(signal.SIGTERM, signal.SIGHUP)
     use_emulator = get_settings().daily_api_key is None
     ports = [("API_PORT", dev.api_host, dev.api_port)]
     if use_emulator:
