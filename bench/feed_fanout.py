@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from app.core.config import Settings
 from app.models.user import UserRole
-from app.services.feed.hub import MAX_GATHER_SECONDS
+from app.services.feed.hub import gather_seconds
 from bench import seed
 from bench.feed import Subscriber, session_ids_by_code
 from bench.processes import (
@@ -107,16 +107,22 @@ async def worker_cpu_with(
 
 
 async def measure(
-    args: argparse.Namespace, engine: Engine, pid: int, url: str, ids: list[str], token: str
-) -> list[dict[str, Any]]:
-    rounds_per_second = 1 / min(args.subscribers / 1000, MAX_GATHER_SECONDS)
+    args: argparse.Namespace, settings: Settings, engine: Engine, pid: int, url: str,
+    ids: list[str], token: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The servers' own gathering rule (their settings, this many streams) gives the rounds."""
+    round_seconds = gather_seconds(
+        args.subscribers,
+        least=settings.feed_gather_seconds,
+        writes_per_second=settings.feed_session_writes_per_second,
+    )
     results = []
     for repeat in range(args.repeats):
         one = await worker_cpu_with(args, engine, pid, url, ids[2 * repeat], token, 1)
         many = await worker_cpu_with(
             args, engine, pid, url, ids[2 * repeat + 1], token, args.subscribers
         )
-        writes = (args.subscribers - 1) * args.seconds * rounds_per_second
+        writes = (args.subscribers - 1) * args.seconds / round_seconds
         result = {
             "one_stream": one,
             "many_streams": many,
@@ -151,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             group, "fanout-api", "app.main:app", env, workers=1, log_dir=args.out
         )
         token = token_file.read_text().strip()
-        results = uvloop.run(measure(args, engine, service.pid, url, ids, token))
+        results = uvloop.run(measure(args, settings, engine, service.pid, url, ids, token))
     engine.dispose()
     median = statistics.median(r["us_per_write"] for r in results)
     complete = all(r["many_streams"]["delivered"] == args.subscribers for r in results)

@@ -25,6 +25,12 @@ from app.services.feed.messages import FeedBatch, to_message
 MAX_GATHER_SECONDS = 0.5
 
 
+def gather_seconds(subscribers: int, *, least: float, writes_per_second: float) -> float:
+    """How long a session's events gather between two reads with `subscribers` here: about
+    `writes_per_second` sends whatever the audience, within [`least`, `MAX_GATHER_SECONDS`]."""
+    return max(least, min(subscribers / writes_per_second, MAX_GATHER_SECONDS))
+
+
 class Subscriber:
     __slots__ = (
         "_heartbeat_due",
@@ -135,9 +141,11 @@ class FeedHub:
 
     def gather_for(self, session_id: uuid.UUID) -> float:
         """Called from the listener's thread: reading the size of a set is safe there."""
-        subscribers = len(self._channels.get(session_id, ()))
-        spread = min(subscribers / self._writes_per_second, MAX_GATHER_SECONDS)
-        return max(self._gather_seconds, spread)
+        return gather_seconds(
+            len(self._channels.get(session_id, ())),
+            least=self._gather_seconds,
+            writes_per_second=self._writes_per_second,
+        )
 
     def subscribe(self, session_id: uuid.UUID, after: int) -> Subscriber:
         """On the event loop (the heartbeat timer starts with the first subscriber)."""
